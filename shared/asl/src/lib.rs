@@ -1,0 +1,1 @@
+//! Local ASL executor (being written).

@@ -1,0 +1,1 @@
+//! The Black Box evidence chain (issue 4).

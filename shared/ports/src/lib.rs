@@ -1,0 +1,272 @@
+//! Ports: one narrow trait per capability. Each adapter implements one; entry points build the
+//! adapters once from typed config and hand them to handlers and steps as trait objects.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use gantry_domain::consultation::{Brief, Consultation};
+use gantry_domain::mission::TokenUsage;
+use gantry_domain::{BuildReport, GantryManifest, Mission, MissionId, StepRecord, Subject, Turn};
+
+/// What can go wrong behind a port, in terms a handler can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    /// A conditional write lost: someone else changed the record first.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// Transient: worth retrying with backoff.
+    #[error("{service} is unavailable: {message}")]
+    Unavailable { service: &'static str, message: String },
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl PortError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, PortError::Unavailable { .. })
+    }
+}
+
+pub type PortResult<T> = Result<T, PortError>;
+
+/// A page of missions, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct MissionPage {
+    pub missions: Vec<Mission>,
+    pub next_cursor: Option<String>,
+}
+
+#[async_trait]
+pub trait MissionStore: Send + Sync {
+    /// Stores a new mission (version 0) with its first turns, atomically.
+    async fn create(&self, mission: &Mission, turns: &[Turn]) -> PortResult<()>;
+    async fn get(&self, id: &MissionId) -> PortResult<Option<Mission>>;
+    /// Writes `mission` only if the stored version is still `mission.version`, appending
+    /// `turns` in the same atomic write; on success `mission.version` is incremented.
+    /// A lost race is `PortError::Conflict`.
+    async fn save(&self, mission: &mut Mission, turns: &[Turn]) -> PortResult<()>;
+    async fn turns(&self, id: &MissionId) -> PortResult<Vec<Turn>>;
+    async fn list(&self, owner: &Subject, cursor: Option<&str>, limit: usize) -> PortResult<MissionPage>;
+    async fn latest(&self, owner: &Subject) -> PortResult<Option<Mission>>;
+    /// The owner's newest mission awaiting input, touched at or after `since`.
+    async fn active_consultation(&self, owner: &Subject, since: DateTime<Utc>)
+        -> PortResult<Option<Mission>>;
+    /// Every mission whose status is in flight (for restart recovery and reconciliation).
+    async fn in_flight(&self) -> PortResult<Vec<Mission>>;
+    /// Missions awaiting input last touched before `before` (for expiry).
+    async fn awaiting_input_before(&self, before: DateTime<Utc>) -> PortResult<Vec<Mission>>;
+    /// Final missions last updated before `before` (for retention).
+    async fn final_before(&self, before: DateTime<Utc>) -> PortResult<Vec<Mission>>;
+    /// Inserts or replaces the step record keyed by (name, attempt).
+    async fn record_step(&self, id: &MissionId, step: &StepRecord) -> PortResult<()>;
+    async fn steps(&self, id: &MissionId) -> PortResult<Vec<StepRecord>>;
+}
+
+/// A long-lived API token (e.g. for Siri). Only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub name: String,
+    pub token_sha256: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Stores a new token; a live token with the same name is a conflict.
+    async fn create_token(&self, token: &ApiToken) -> PortResult<()>;
+    async fn find_token(&self, token_sha256: &str) -> PortResult<Option<ApiToken>>;
+    /// Returns whether a live token of that name existed.
+    async fn revoke_token(&self, name: &str, at: DateTime<Utc>) -> PortResult<bool>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    pub key: String,
+    pub size: u64,
+    pub modified: DateTime<Utc>,
+}
+
+/// A presigned upload: PUT `body` to `url` with exactly `headers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresignedPut {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait ObjectStore: Send + Sync {
+    async fn put(&self, key: &str, bytes: &[u8], content_type: &str) -> PortResult<()>;
+    async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>>;
+    async fn delete(&self, key: &str) -> PortResult<()>;
+    async fn list(&self, prefix: &str) -> PortResult<Vec<ObjectMeta>>;
+    /// A URL a client can PUT `content_length` bytes of `content_type` to, until `expires_at`.
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> PortResult<PresignedPut>;
+}
+
+/// The execution of a mission's pipeline, as the orchestrator sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExecutionState {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+    /// The orchestrator has no execution for this mission.
+    Missing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Execution {
+    /// Whether this call started it (false: it already existed; nothing new started).
+    pub started: bool,
+    pub trace_url: Option<String>,
+}
+
+#[async_trait]
+pub trait Orchestrator: Send + Sync {
+    /// Starts the pipeline for a mission. Idempotent: the execution is named by the mission id.
+    async fn start(&self, mission: &MissionId) -> PortResult<Execution>;
+    async fn describe(&self, mission: &MissionId) -> PortResult<ExecutionState>;
+    async fn stop(&self, mission: &MissionId, reason: &str) -> PortResult<()>;
+}
+
+/// One build: the manifest's files in an empty work dir, then the audit.
+#[derive(Debug, Clone)]
+pub struct BuildJob {
+    pub mission: MissionId,
+    pub attempt: u32,
+    pub manifest: GantryManifest,
+    /// The design image as (extension, bytes), written to `public/design-reference.<ext>`.
+    pub design_image: Option<(String, Vec<u8>)>,
+    pub limits: gantry_domain::report::BuildLimits,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildOutcome {
+    pub report: BuildReport,
+    /// The whole log (the report holds only its tail).
+    pub log: Vec<u8>,
+}
+
+#[async_trait]
+pub trait BuildRunner: Send + Sync {
+    /// Runs the audit. A failing audit is `Ok` with `report.passed == false`.
+    async fn run(&self, job: &BuildJob) -> PortResult<BuildOutcome>;
+}
+
+/// The brain's answer to one consultation turn.
+#[derive(Debug, Clone)]
+pub struct ConsultReply {
+    pub consultation: Consultation,
+    /// The full reply for the chat.
+    pub response: String,
+    /// A short plain-words reply for voice (≤ 250 chars).
+    pub speech: String,
+    pub usage: TokenUsage,
+}
+
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub manifest: GantryManifest,
+    pub model_id: String,
+    pub usage: TokenUsage,
+    /// What the brain changed and why (for heals).
+    pub notes: String,
+}
+
+#[async_trait]
+pub trait Brain: Send + Sync {
+    /// Answers the newest message of a conversation (`conversation` ends with it).
+    async fn consult(
+        &self,
+        current: Option<&Consultation>,
+        conversation: &[Turn],
+        has_image: bool,
+    ) -> PortResult<ConsultReply>;
+    async fn draft(&self, brief: &Brief) -> PortResult<Draft>;
+    /// Redrafts after a failed build.
+    async fn heal(&self, brief: &Brief, previous: &GantryManifest, report: &BuildReport)
+        -> PortResult<Draft>;
+    fn model_id(&self) -> String;
+}
+
+#[derive(Debug, Clone)]
+pub struct DeployRequest {
+    pub mission: MissionId,
+    pub manifest: GantryManifest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub url: String,
+    pub provider: String,
+    pub deployment_id: String,
+}
+
+#[async_trait]
+pub trait Deployer: Send + Sync {
+    async fn deploy(&self, request: &DeployRequest) -> PortResult<Deployment>;
+}
+
+#[derive(Debug, Clone)]
+pub struct PublishRequest {
+    pub mission: MissionId,
+    pub manifest: GantryManifest,
+    pub title: String,
+    /// PR body (locally: the commit message body), carrying the evidence head hash.
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publication {
+    pub repo: String,
+    pub branch: String,
+    pub commit: String,
+    pub pr_url: Option<String>,
+}
+
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    /// Commits the manifest's files on branch `gantry/{mission}`; never writes a default branch.
+    async fn publish(&self, request: &PublishRequest) -> PortResult<Publication>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    /// `ed25519` or `ecdsa-p256-sha256`.
+    pub alg: String,
+    pub key_id: String,
+    /// The public key, base64 of its DER SubjectPublicKeyInfo.
+    pub public_key: String,
+    /// base64 of the signature bytes (DER for ECDSA).
+    pub signature: String,
+}
+
+#[async_trait]
+pub trait Signer: Send + Sync {
+    async fn sign(&self, message: &[u8]) -> PortResult<Signature>;
+}
+
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one event for `key` and says whether it stays within `limit` per `window`;
+    /// when it does not, returns how long until it would.
+    async fn hit(&self, key: &str, limit: u32, window: Duration) -> PortResult<Result<(), Duration>>;
+    /// Whether `key` is already at `limit` in `window`, without counting anything.
+    async fn exceeded(&self, key: &str, limit: u32, window: Duration) -> PortResult<Option<Duration>>;
+}
