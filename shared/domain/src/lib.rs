@@ -7,6 +7,7 @@ pub mod consultation;
 pub mod evidence;
 pub mod guardrails;
 pub mod ids;
+pub mod intent;
 pub mod manifest;
 pub mod mission;
 pub mod policy;

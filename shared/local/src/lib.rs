@@ -1,0 +1,3 @@
+//! Embedded adapters for `gantry serve`: everything on one machine, in the data dir.
+
+pub mod signer;
