@@ -39,6 +39,9 @@ pub struct Mission {
     pub manifest_key: Option<String>,
     pub attempts: u32,
     pub heals: u32,
+    /// How many times the mission was handed to the orchestrator (names the execution).
+    #[serde(default)]
+    pub dispatches: u32,
     #[serde(default)]
     pub tokens: TokenUsage,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,6 +75,7 @@ impl Mission {
             manifest_key: None,
             attempts: 0,
             heals: 0,
+            dispatches: 0,
             tokens: TokenUsage::default(),
             url: None,
             pr_url: None,

@@ -73,6 +73,8 @@ pub trait MissionStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiToken {
     pub name: String,
+    /// The subject the token acts as (missions are scoped to it).
+    pub subject: String,
     pub token_sha256: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -116,6 +118,12 @@ pub trait ObjectStore: Send + Sync {
         content_length: u64,
         expires_in: Duration,
     ) -> PortResult<PresignedPut>;
+    /// Checks an upload that arrived at this server against the query string of its presigned URL.
+    /// Only the local shape receives uploads itself; S3 checks its own signatures.
+    fn verify_presigned_put(&self, key: &str, content_type: &str, content_length: u64, query: &str) -> PortResult<()> {
+        let _ = (key, content_type, content_length, query);
+        Err(PortError::Invalid("this object store does not receive uploads itself".into()))
+    }
 }
 
 /// The execution of a mission's pipeline, as the orchestrator sees it.
@@ -139,8 +147,10 @@ pub struct Execution {
 
 #[async_trait]
 pub trait Orchestrator: Send + Sync {
-    /// Starts the pipeline for a mission. Idempotent: the execution is named by the mission id.
-    async fn start(&self, mission: &MissionId) -> PortResult<Execution>;
+    /// Starts the pipeline for a mission. Idempotent: the execution is named by the mission id
+    /// (and, for the `dispatch`-th retry, `{mission_id}-{dispatch}`), so a second start of the
+    /// same dispatch starts nothing new.
+    async fn start(&self, mission: &MissionId, dispatch: u32) -> PortResult<Execution>;
     async fn describe(&self, mission: &MissionId) -> PortResult<ExecutionState>;
     async fn stop(&self, mission: &MissionId, reason: &str) -> PortResult<()>;
 }
@@ -269,4 +279,22 @@ pub trait RateLimiter: Send + Sync {
     async fn hit(&self, key: &str, limit: u32, window: Duration) -> PortResult<Result<(), Duration>>;
     /// Whether `key` is already at `limit` in `window`, without counting anything.
     async fn exceeded(&self, key: &str, limit: u32, window: Duration) -> PortResult<Option<Duration>>;
+}
+
+/// Where a mission's evidence lives in the evidence store: the pack, and its artifacts
+/// (each stored once under its own name, never overwritten by a later attempt).
+pub mod evidence_keys {
+    use gantry_domain::MissionId;
+
+    pub fn pack(mission: &MissionId) -> String {
+        format!("evidence/{mission}/pack.json")
+    }
+
+    pub fn records(mission: &MissionId) -> String {
+        format!("evidence/{mission}/records.json")
+    }
+
+    pub fn artifact(mission: &MissionId, name: &str) -> String {
+        format!("evidence/{mission}/artifacts/{name}")
+    }
 }
