@@ -1,0 +1,152 @@
+//! Reading missions, and the two actions on them: cancel and retry.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+
+use gantry_domain::{evidence, MissionId, MissionStatus};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::MissionPath;
+use crate::routes::consult::{limit_builds, owned, start_execution};
+use crate::state::AppState;
+use crate::views::StatusView;
+
+pub async fn status(State(state): State<AppState>, caller: Caller, MissionPath(id): MissionPath) -> ApiResult<Json<StatusView>> {
+    let mission = owned(&state, &caller, &id).await?;
+    let steps = state.store.steps(&id).await?;
+    Ok(Json(StatusView::new(&mission, &steps)))
+}
+
+pub async fn latest(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<StatusView>> {
+    let mission = state.store.latest(&caller.subject).await?.ok_or(ApiError::NotFound)?;
+    let steps = state.store.steps(&mission.id).await?;
+    Ok(Json(StatusView::new(&mission, &steps)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    if let Some(cursor) = &query.cursor {
+        cursor.parse::<MissionId>().map_err(|_| ApiError::BadRequest("unknown cursor".into()))?;
+    }
+    let page = state.store.list(&caller.subject, query.cursor.as_deref(), query.limit.unwrap_or(20)).await?;
+    let missions: Vec<_> = page
+        .missions
+        .iter()
+        .map(|m| json!({"mission_id": m.id, "status": m.status, "title": m.title, "created_at": m.created_at}))
+        .collect();
+    let mut body = json!({ "missions": missions });
+    if let Some(cursor) = page.next_cursor {
+        body["next_cursor"] = json!(cursor);
+    }
+    Ok(Json(body))
+}
+
+pub async fn consultation(
+    State(state): State<AppState>,
+    caller: Caller,
+    MissionPath(id): MissionPath,
+) -> ApiResult<Json<serde_json::Value>> {
+    let mission = owned(&state, &caller, &id).await?;
+    let turns = state.store.turns(&id).await?;
+    let consultation = mission.consultation.clone().unwrap_or_default();
+    Ok(Json(json!({
+        "mission_id": mission.id,
+        "status": mission.status,
+        "conversation": turns,
+        "pending_question": consultation.question,
+        "proposal": consultation.proposal,
+        "design_target": consultation.design_target,
+        "consultation": crate::views::ConsultationView::from(&consultation),
+    })))
+}
+
+pub async fn cancel(State(state): State<AppState>, caller: Caller, MissionPath(id): MissionPath) -> ApiResult<Response> {
+    let mut mission = owned(&state, &caller, &id).await?;
+    if !mission.status.is_cancellable() {
+        return Err(ApiError::Conflict(format!("A {} mission cannot be cancelled.", mission.status)));
+    }
+    if mission.status.is_in_flight() {
+        state.orchestrator.stop(&id, "cancelled by the owner").await?;
+    }
+    // The pipeline may have moved on meanwhile: re-read once and re-check.
+    let now = Utc::now();
+    for _ in 0..3 {
+        if !mission.status.is_cancellable() {
+            return Err(ApiError::Conflict(format!("A {} mission cannot be cancelled.", mission.status)));
+        }
+        mission.advance(MissionStatus::Cancelled, now).map_err(|e| ApiError::Conflict(e.to_string()))?;
+        mission.error = Some("cancelled by the owner".into());
+        match state.store.save(&mut mission, &[]).await {
+            Ok(()) => {
+                tracing::info!(mission_id = %id, "mission cancelled");
+                let steps = state.store.steps(&id).await?;
+                return Ok((StatusCode::OK, Json(StatusView::new(&mission, &steps))).into_response());
+            }
+            Err(gantry_ports::PortError::Conflict(_)) => {
+                mission = owned(&state, &caller, &id).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict("The mission kept changing; please try again.".into()))
+}
+
+pub async fn retry(State(state): State<AppState>, caller: Caller, MissionPath(id): MissionPath) -> ApiResult<Response> {
+    let mut mission = owned(&state, &caller, &id).await?;
+    if !mission.status.is_retryable() {
+        return Err(ApiError::Conflict(format!("A {} mission cannot be retried.", mission.status)));
+    }
+    limit_builds(&state, &caller.subject).await?;
+    mission.advance(MissionStatus::Queued, Utc::now()).map_err(|e| ApiError::Conflict(e.to_string()))?;
+    mission.dispatches += 1;
+    mission.error = None;
+    mission.attempts = 0;
+    mission.heals = 0;
+    state.store.save(&mut mission, &[]).await.map_err(|e| match e {
+        gantry_ports::PortError::Conflict(_) => ApiError::Conflict("The mission was retried already.".into()),
+        other => other.into(),
+    })?;
+    tracing::info!(mission_id = %id, dispatch = mission.dispatches, "mission retried");
+    start_execution(&state, &mut mission).await?;
+    let steps = state.store.steps(&id).await?;
+    Ok((StatusCode::ACCEPTED, Json(StatusView::new(&mission, &steps))).into_response())
+}
+
+/// The evidence pack with its verification, recomputed on every read.
+pub async fn evidence_pack(
+    State(state): State<AppState>,
+    caller: Caller,
+    MissionPath(id): MissionPath,
+) -> ApiResult<Json<serde_json::Value>> {
+    let mission = owned(&state, &caller, &id).await?;
+    let key = gantry_ports::evidence_keys::pack(&id, mission.dispatches);
+    let bytes = state.evidence.get(&key).await?.ok_or(ApiError::NotFound)?;
+    let mut artifacts = std::collections::HashMap::new();
+    if let Ok(pack) = serde_json::from_slice::<evidence::Pack>(&bytes) {
+        for artifact in &pack.artifacts {
+            if let Ok(Some(content)) = state.evidence.get(&artifact.key).await {
+                artifacts.insert(artifact.key.clone(), content);
+            }
+        }
+    }
+    let verification = evidence::verify_json(&bytes, &|a: &evidence::ArtifactRef| artifacts.get(&a.key).cloned());
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({ "raw": String::from_utf8_lossy(&bytes) }));
+    body["verification"] = json!({"valid": verification.valid, "errors": verification.errors});
+    Ok(Json(body))
+}

@@ -1,0 +1,1 @@
+// Gantry web chat.
