@@ -286,12 +286,13 @@ pub trait RateLimiter: Send + Sync {
 pub mod evidence_keys {
     use gantry_domain::MissionId;
 
-    pub fn pack(mission: &MissionId) -> String {
-        format!("evidence/{mission}/pack.json")
-    }
-
-    pub fn records(mission: &MissionId) -> String {
-        format!("evidence/{mission}/records.json")
+    /// The sealed pack of a mission's `dispatch`-th run (a retry seals a new pack; none is overwritten).
+    pub fn pack(mission: &MissionId, dispatch: u32) -> String {
+        if dispatch == 0 {
+            format!("evidence/{mission}/pack.json")
+        } else {
+            format!("evidence/{mission}/pack-{dispatch}.json")
+        }
     }
 
     pub fn artifact(mission: &MissionId, name: &str) -> String {

@@ -1,0 +1,296 @@
+//! The one-shot commands: each opens the data dir, does one thing, and says so plainly.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use chrono::Utc;
+
+use gantry_api::auth;
+use gantry_api::views::StatusView;
+use gantry_brain::OfflineBrain;
+use gantry_domain::consultation::ConsultationStatus;
+use gantry_domain::evidence::{self, ArtifactRef};
+use gantry_domain::mission::title_from;
+use gantry_domain::{guardrails, GantryManifest, Mission, MissionId, MissionStatus, Role, Subject, Turn};
+use gantry_ports::{evidence_keys, ApiToken, Brain, MissionStore, ObjectStore, Orchestrator, TokenStore};
+
+use crate::local::{load_policy, Local};
+
+pub struct BuildOptions {
+    pub manifest: Option<PathBuf>,
+    pub deploy: bool,
+    pub publish: bool,
+    pub json: bool,
+    pub addr: String,
+}
+
+fn public_base(addr: &str) -> String {
+    if addr.starts_with("http://") || addr.starts_with("https://") {
+        addr.trim_end_matches('/').to_owned()
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+fn parse_id(raw: &str) -> anyhow::Result<MissionId> {
+    raw.parse().map_err(|_| anyhow::anyhow!("{raw:?} is not a mission id"))
+}
+
+pub async fn build(data_dir: &Path, policy: Option<&Path>, prompt: &str, options: BuildOptions) -> anyhow::Result<ExitCode> {
+    let prompt = prompt.trim();
+    if prompt.is_empty() {
+        bail!("describe the app to build");
+    }
+    if let Err(refusal) = guardrails::check(prompt) {
+        bail!("refused: {}", refusal.reason);
+    }
+    let given = match &options.manifest {
+        Some(path) => {
+            let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let manifest: GantryManifest = serde_json::from_slice(&text)
+                .with_context(|| format!("{} is not a GantryManifest", path.display()))?;
+            Some(manifest)
+        }
+        None => None,
+    };
+    let local = Local::open(data_dir, &public_base(&options.addr), policy)?;
+    let now = Utc::now();
+    let turn = Turn { role: Role::User, content: prompt.to_owned(), at: now };
+    let reply = OfflineBrain.consult(None, std::slice::from_ref(&turn), false).await?;
+    let mut consultation = reply.consultation;
+    consultation.status = ConsultationStatus::ReadyToBuild;
+    consultation.question = None;
+    let mut mission = Mission::new(Subject::new(auth::OWNER), title_from(prompt), MissionStatus::Queued, now);
+    mission.consultation = Some(consultation);
+    mission.deploy = options.deploy;
+    mission.publish = options.publish;
+    if let Some(manifest) = given {
+        let key = format!("missions/{}/given-manifest.json", mission.id);
+        local.objects.put(&key, &serde_json::to_vec(&manifest)?, "application/json").await?;
+        mission.manifest_key = Some(key);
+    }
+    local.store.create(&mission, &[turn]).await?;
+    eprintln!("mission {} queued: {}", mission.id, mission.title);
+    local.orchestrator.start(&mission.id, 0).await?;
+
+    // Print each step as it changes while waiting for the end.
+    let id = mission.id.clone();
+    let mut seen: HashMap<(String, u32), String> = HashMap::new();
+    let wait = local.orchestrator.wait(&id);
+    tokio::pin!(wait);
+    loop {
+        tokio::select! {
+            _ = &mut wait => break,
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {
+                if !options.json {
+                    report_steps(&local, &id, &mut seen).await;
+                }
+            }
+        }
+    }
+    if !options.json {
+        report_steps(&local, &id, &mut seen).await;
+    }
+    let mission = local.store.get(&id).await?.context("the mission disappeared")?;
+    let steps = local.store.steps(&id).await?;
+    let view = StatusView::new(&mission, &steps);
+    if options.json {
+        println!("{}", serde_json::to_string_pretty(&view)?);
+    } else {
+        print_summary(&view);
+    }
+    Ok(if mission.status.is_successful() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn report_steps(local: &Local, id: &MissionId, seen: &mut HashMap<(String, u32), String>) {
+    let Ok(steps) = local.store.steps(id).await else { return };
+    for step in steps {
+        let state = format!("{:?}", step.status).to_lowercase();
+        let key = (step.name.as_str().to_owned(), step.attempt);
+        if seen.get(&key) != Some(&state) {
+            let detail = step.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default();
+            eprintln!("  {:<9} #{} {state}{detail}", step.name.as_str(), step.attempt);
+            seen.insert(key, state);
+        }
+    }
+}
+
+fn print_summary(view: &StatusView) {
+    println!("{}  {}", view.status, view.title);
+    println!("mission   {}", view.mission_id);
+    for (label, value) in [
+        ("preview", &view.url),
+        ("pr", &view.pr_url),
+        ("branch", &view.branch),
+        ("evidence", &view.evidence_url),
+        ("error", &view.error),
+    ] {
+        if let Some(value) = value {
+            println!("{label:<9} {value}");
+        }
+    }
+}
+
+pub async fn status(data_dir: &Path, raw: &str, with_steps: bool, json: bool) -> anyhow::Result<ExitCode> {
+    let id = parse_id(raw)?;
+    let local = Local::open(data_dir, "http://127.0.0.1:8080", None)?;
+    let Some(mission) = local.store.get(&id).await? else {
+        eprintln!("gantry: no mission {id}");
+        return Ok(ExitCode::FAILURE);
+    };
+    let steps = local.store.steps(&id).await?;
+    let view = StatusView::new(&mission, &steps);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&view)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_summary(&view);
+    println!("attempts  {} ({} heals)", view.attempts, view.heals);
+    if with_steps {
+        println!();
+        println!("{:<9} {:>3}  {:<9} {:>9}  {}", "step", "#", "status", "took", "detail");
+        for step in &view.steps {
+            let took = step
+                .ended_at
+                .map(|end| format!("{:.1} s", (end - step.started_at).num_milliseconds() as f64 / 1000.0))
+                .unwrap_or_else(|| "…".into());
+            println!(
+                "{:<9} {:>3}  {:<9} {:>9}  {}",
+                step.name,
+                step.attempt,
+                step.status,
+                took,
+                step.detail.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn missions(data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let local = Local::open(data_dir, "http://127.0.0.1:8080", None)?;
+    let page = local.store.list(&Subject::new(auth::OWNER), None, 100).await?;
+    if page.missions.is_empty() {
+        println!("no missions yet");
+    }
+    for m in page.missions {
+        println!("{}  {:<14} {}  {}", m.id, m.status.as_str(), m.created_at.format("%Y-%m-%d %H:%M"), m.title);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn token_create(data_dir: &Path, name: &str) -> anyhow::Result<ExitCode> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        bail!("a token name is 1 to 64 letters, digits, '-', '_' or '.'");
+    }
+    let local = Local::open(data_dir, "http://127.0.0.1:8080", None)?;
+    let (token, digest) = auth::generate_api_token();
+    let record = ApiToken {
+        name: name.to_owned(),
+        subject: auth::OWNER.to_owned(),
+        token_sha256: digest,
+        created_at: Utc::now(),
+        revoked_at: None,
+    };
+    local.store.create_token(&record).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!("token {name:?} created; it is shown only now, store it somewhere safe:");
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn token_revoke(data_dir: &Path, name: &str) -> anyhow::Result<ExitCode> {
+    let local = Local::open(data_dir, "http://127.0.0.1:8080", None)?;
+    if local.store.revoke_token(name, Utc::now()).await? {
+        println!("token {name:?} revoked");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("gantry: no live token named {name:?}");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+pub async fn verify(
+    data_dir: &Path,
+    id: Option<String>,
+    file: Option<PathBuf>,
+    artifacts_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let (bytes, artifacts): (Vec<u8>, HashMap<String, Vec<u8>>) = match (id, file) {
+        (Some(raw), None) => {
+            let id = parse_id(&raw)?;
+            let local = Local::open(data_dir, "http://127.0.0.1:8080", None)?;
+            let mission = local.store.get(&id).await?.with_context(|| format!("no mission {id}"))?;
+            let key = evidence_keys::pack(&id, mission.dispatches);
+            let bytes = local.evidence.get(&key).await?.with_context(|| format!("mission {id} has no sealed evidence yet"))?;
+            let mut found = HashMap::new();
+            if let Ok(pack) = serde_json::from_slice::<evidence::Pack>(&bytes) {
+                for artifact in &pack.artifacts {
+                    if let Some(content) = local.evidence.get(&artifact.key).await? {
+                        found.insert(artifact.key.clone(), content);
+                    }
+                }
+            }
+            (bytes, found)
+        }
+        (None, Some(path)) => {
+            let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let mut found = HashMap::new();
+            if let (Some(dir), Ok(pack)) = (&artifacts_dir, serde_json::from_slice::<evidence::Pack>(&bytes)) {
+                for artifact in &pack.artifacts {
+                    for candidate in [dir.join(&artifact.name), dir.join(&artifact.key)] {
+                        if let Ok(content) = std::fs::read(&candidate) {
+                            found.insert(artifact.key.clone(), content);
+                            break;
+                        }
+                    }
+                }
+            }
+            (bytes, found)
+        }
+        _ => bail!("name a mission id, or --file PACK"),
+    };
+    let verification = evidence::verify_json(&bytes, &|a: &ArtifactRef| artifacts.get(&a.key).cloned());
+    if verification.valid {
+        let head = serde_json::from_slice::<evidence::Pack>(&bytes).map(|p| p.head).unwrap_or_default();
+        println!("valid: every record, artifact and the signature check out (head {head})");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("INVALID: {}", verification.errors.first().map(String::as_str).unwrap_or("unknown error"));
+        for error in verification.errors.iter().skip(1) {
+            println!("  also: {error}");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+pub fn policy_check(manifest: &Path, policy: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let policy = load_policy(policy)?;
+    let text = std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
+    let manifest: GantryManifest =
+        serde_json::from_slice(&text).with_context(|| format!("{} is not a GantryManifest", manifest.display()))?;
+    let verdict = policy.evaluate(&manifest);
+    println!("{}", serde_json::to_string_pretty(&verdict)?);
+    Ok(if verdict.allowed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+pub fn hash_password() -> anyhow::Result<ExitCode> {
+    let password = match std::env::var("GANTRY_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            eprintln!("password (one line on standard input):");
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    if password.len() < 8 {
+        bail!("use a password of at least 8 characters");
+    }
+    println!("{}", auth::hash_password(&password).map_err(anyhow::Error::msg)?);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,90 @@
+//! The embedded shape, assembled from the data dir: every adapter built once, here.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use gantry_brain::OfflineBrain;
+use gantry_domain::policy::Policy;
+use gantry_local::signer::Ed25519FileSigner;
+use gantry_local::{FsObjectStore, LocalDeployer, LocalGitPublisher, MemoryRateLimiter, SqliteStore};
+use gantry_pipeline::{EvidenceLog, LocalOrchestrator, Steps};
+use gantry_sandbox::LocalBuildRunner;
+
+pub struct Local {
+    pub data_dir: PathBuf,
+    pub store: SqliteStore,
+    pub objects: Arc<FsObjectStore>,
+    pub evidence: Arc<FsObjectStore>,
+    pub policy: Arc<Policy>,
+    pub orchestrator: Arc<LocalOrchestrator>,
+    pub limiter: Arc<MemoryRateLimiter>,
+    pub secret: Vec<u8>,
+}
+
+/// Reads the policy named by `GANTRY_POLICY`, or the one compiled in from the repository root.
+pub fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the policy {}", path.display()))?;
+            Policy::from_yaml(&text).with_context(|| format!("the policy {} is not valid", path.display()))
+        }
+        None => Ok(Policy::default_policy()?),
+    }
+}
+
+/// A random key kept in the data dir (mode 0600), so sessions and upload URLs survive restarts.
+fn server_secret(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = dir.join("keys").join("server.key");
+    if let Ok(bytes) = std::fs::read(&path) {
+        if bytes.len() == 32 {
+            return Ok(bytes);
+        }
+    }
+    std::fs::create_dir_all(path.parent().unwrap_or(dir))?;
+    let mut key = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(&path)?.write_all(&key).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(key.to_vec())
+}
+
+impl Local {
+    pub fn open(data_dir: &Path, public_base: &str, policy_path: Option<&Path>) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
+        let data_dir = data_dir.canonicalize()?;
+        let secret = server_secret(&data_dir)?;
+        let store = SqliteStore::open(&data_dir.join("gantry.db")).context("cannot open the mission database")?;
+        let objects = Arc::new(FsObjectStore::new(data_dir.join("objects"), public_base, secret.clone()));
+        let evidence = Arc::new(FsObjectStore::new(data_dir.join("evidence"), public_base, secret.clone()));
+        let policy = Arc::new(load_policy(policy_path)?);
+        let signer = Arc::new(Ed25519FileSigner::open_or_create(&data_dir).context("cannot open the evidence signing key")?);
+        let work_root = data_dir.join("work");
+        let steps = Steps {
+            store: Arc::new(store.clone()),
+            objects: objects.clone(),
+            brain: Arc::new(OfflineBrain),
+            deployer: Arc::new(LocalDeployer::new(work_root.clone(), data_dir.join("previews"), public_base)),
+            publisher: Arc::new(LocalGitPublisher::new(data_dir.join("repos"))),
+            evidence: EvidenceLog { objects: objects.clone(), evidence: evidence.clone(), signer },
+            policy: policy.clone(),
+        };
+        let runner = Arc::new(LocalBuildRunner::new(work_root));
+        let orchestrator = LocalOrchestrator::new(steps, runner).context("cannot load statemachine/mission.asl.json")?;
+        Ok(Self {
+            data_dir,
+            store,
+            objects,
+            evidence,
+            policy,
+            orchestrator,
+            limiter: Arc::new(MemoryRateLimiter::new()),
+            secret,
+        })
+    }
+}

@@ -1,0 +1,156 @@
+//! `gantry`: run the factory on one machine, and inspect what it did.
+
+mod commands;
+mod local;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "gantry", version, about = "A self-hosted AI software factory")]
+struct Cli {
+    /// Where missions, objects, evidence, previews and keys live.
+    #[arg(long, global = true, env = "GANTRY_DATA_DIR", default_value = ".gantry")]
+    data_dir: PathBuf,
+    /// The policy file (defaults to the policy.yaml compiled into this binary).
+    #[arg(long = "policy-file", global = true, env = "GANTRY_POLICY", hide = true)]
+    policy: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web chat and the HTTP API, and run missions in-process.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        #[arg(long, value_enum, default_value = "local")]
+        backend: serve::Backend,
+        /// The base URL people reach this server at (previews and upload links use it).
+        #[arg(long, env = "GANTRY_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Build an app from a prompt, without consultation, and wait for the result.
+    Build {
+        prompt: String,
+        /// Skip drafting: build this GantryManifest (JSON) instead.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        #[arg(long)]
+        no_deploy: bool,
+        #[arg(long)]
+        no_publish: bool,
+        /// Print the final status object (as `GET /gantry/status/{id}`).
+        #[arg(long)]
+        json: bool,
+        /// The address previews are announced at (where `gantry serve` will run).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// Show a mission's status.
+    Status {
+        id: String,
+        /// Print the step timeline.
+        #[arg(long)]
+        steps: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List missions, newest first.
+    Missions,
+    /// Long-lived API tokens (e.g. for Siri).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Verify a mission's evidence pack: every hash, the chain, every artifact, the signature.
+    Verify {
+        id: Option<String>,
+        #[arg(long, conflicts_with = "id")]
+        file: Option<PathBuf>,
+        /// With --file: the directory holding the pack's artifacts (by name or key).
+        #[arg(long, requires = "file")]
+        artifacts: Option<PathBuf>,
+    },
+    /// Policy tools.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+    /// Print an argon2id hash of a password (read from GANTRY_PASSWORD or standard input).
+    HashPassword,
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token; it is printed once and stored only as a hash.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke a token by name.
+    Revoke { name: String },
+}
+
+#[derive(Subcommand)]
+enum PolicyAction {
+    /// Check a manifest (JSON) against the policy; prints a JSON report, exits 1 on violations.
+    Check {
+        manifest: PathBuf,
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+}
+
+fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("GANTRY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.compact().init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = !matches!(cli.command, Command::Serve { .. });
+    if quiet {
+        if std::env::var_os("GANTRY_LOG").is_some() {
+            init_tracing(false);
+        }
+    } else {
+        init_tracing(std::env::var("GANTRY_LOG_FORMAT").is_ok_and(|f| f == "json"));
+    }
+    let result = match cli.command {
+        Command::Serve { addr, backend, public_url } => {
+            serve::run(&cli.data_dir, cli.policy.as_deref(), addr, backend, public_url).await
+        }
+        Command::Build { prompt, manifest, no_deploy, no_publish, json, addr } => {
+            let options = commands::BuildOptions { manifest, deploy: !no_deploy, publish: !no_publish, json, addr };
+            commands::build(&cli.data_dir, cli.policy.as_deref(), &prompt, options).await
+        }
+        Command::Status { id, steps, json } => commands::status(&cli.data_dir, &id, steps, json).await,
+        Command::Missions => commands::missions(&cli.data_dir).await,
+        Command::Token { action: TokenAction::Create { name } } => commands::token_create(&cli.data_dir, &name).await,
+        Command::Token { action: TokenAction::Revoke { name } } => commands::token_revoke(&cli.data_dir, &name).await,
+        Command::Verify { id, file, artifacts } => commands::verify(&cli.data_dir, id, file, artifacts).await,
+        Command::Policy { action: PolicyAction::Check { manifest, policy } } => {
+            commands::policy_check(&manifest, policy.or(cli.policy).as_deref())
+        }
+        Command::HashPassword => commands::hash_password(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gantry: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `gantry serve`: the router on hyper, with the pipeline running in-process.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use gantry_api::{auth, router, ApiConfig, AppState, ClientIp, Mode};
+use gantry_brain::OfflineBrain;
+
+use crate::local::Local;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Backend {
+    Local,
+    Aws,
+}
+
+/// The password hash from the environment, or a fresh password printed once.
+fn password_hash() -> anyhow::Result<String> {
+    if let Ok(hash) = std::env::var("GANTRY_PASSWORD_HASH") {
+        if !hash.starts_with("$argon2id$") {
+            bail!("GANTRY_PASSWORD_HASH must be an argon2id hash (see `gantry hash-password`)");
+        }
+        return Ok(hash);
+    }
+    if let Ok(password) = std::env::var("GANTRY_PASSWORD") {
+        if password.is_empty() {
+            bail!("GANTRY_PASSWORD is set but empty");
+        }
+        return auth::hash_password(&password).map_err(anyhow::Error::msg);
+    }
+    let password = auth::generate_password();
+    eprintln!("No GANTRY_PASSWORD or GANTRY_PASSWORD_HASH is set; this run's password is:\n\n    {password}\n");
+    auth::hash_password(&password).map_err(anyhow::Error::msg)
+}
+
+/// Per-client limits need the peer address; locally it comes from the socket.
+async fn client_ip(ConnectInfo(peer): ConnectInfo<SocketAddr>, mut request: Request, next: Next) -> Response {
+    request.extensions_mut().insert(ClientIp(peer.ip().to_string()));
+    next.run(request).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+pub async fn run(
+    data_dir: &Path,
+    policy: Option<&Path>,
+    addr: SocketAddr,
+    backend: Backend,
+    public_url: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    if let Backend::Aws = backend {
+        bail!("--backend aws is not available in this build yet: the AWS adapters are still being written");
+    }
+    let password_hash = password_hash()?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let public_base = public_url.unwrap_or_else(|| format!("http://{bound}"));
+    let local = Local::open(data_dir, &public_base, policy)?;
+
+    let mut config = ApiConfig::new(Mode::Local, password_hash, local.secret.clone());
+    config.preview_root = Some(local.data_dir.join("previews"));
+    let state = AppState {
+        store: Arc::new(local.store.clone()),
+        tokens: Arc::new(local.store.clone()),
+        objects: local.objects.clone(),
+        evidence: local.evidence.clone(),
+        orchestrator: local.orchestrator.clone(),
+        brain: Arc::new(OfflineBrain),
+        limiter: local.limiter.clone(),
+        policy: local.policy.clone(),
+        config: Arc::new(config),
+    };
+    let recovered = local.orchestrator.recover().await?;
+    if recovered > 0 {
+        tracing::warn!(count = recovered, "recovered missions left in flight by an earlier run");
+    }
+    let app = router(state)
+        .layer(axum::middleware::from_fn(client_ip))
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    eprintln!("Gantry is serving the web chat at {public_base}/ (data in {})", local.data_dir.display());
+    tracing::info!(%bound, "listening");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}

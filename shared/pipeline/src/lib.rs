@@ -1,0 +1,12 @@
+//! The mission pipeline: step handlers (shared by the `steps` Lambdas and the local executor),
+//! the evidence log, and the in-process orchestrator for the local shape.
+
+pub mod evidence_log;
+pub mod local;
+pub mod state;
+pub mod steps;
+
+pub use evidence_log::EvidenceLog;
+pub use local::LocalOrchestrator;
+pub use state::PipelineState;
+pub use steps::{Step, StepError, Steps};

@@ -1,0 +1,76 @@
+//! The state object that flows through `statemachine/mission.asl.json`. Every step receives it
+//! whole and returns it whole; fields a step does not know are carried through untouched.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use gantry_domain::MissionId;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BuildJobUrls {
+    pub job_url: String,
+    pub report_url: String,
+    pub log_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Failure {
+    #[serde(rename = "Error", default)]
+    pub error: String,
+    #[serde(rename = "Cause", default)]
+    pub cause: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PipelineState {
+    pub mission_id: MissionId,
+    pub deploy: bool,
+    pub publish: bool,
+    #[serde(default)]
+    pub dispatch: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_heals: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_allowed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_passed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_job: Option<BuildJobUrls>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_failure: Option<Failure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_failure: Option<Failure>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl PipelineState {
+    pub fn new(mission_id: MissionId, deploy: bool, publish: bool, dispatch: u32) -> Self {
+        Self {
+            mission_id,
+            deploy,
+            publish,
+            dispatch,
+            attempt: None,
+            max_heals: None,
+            policy_allowed: None,
+            build_passed: None,
+            build_job: None,
+            outcome: None,
+            failure: None,
+            build_failure: None,
+            evidence_failure: None,
+            extra: Map::new(),
+        }
+    }
+
+    pub fn attempt(&self) -> u32 {
+        self.attempt.unwrap_or(1)
+    }
+}
