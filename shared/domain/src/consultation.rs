@@ -53,6 +53,19 @@ impl AppKind {
             AppKind::Dashboard => "dashboard",
         }
     }
+
+    /// The kind's plain name as a title, for an app nobody has named yet.
+    pub fn title(self) -> &'static str {
+        match self {
+            AppKind::Todo => "To-Do List",
+            AppKind::Notes => "Notes",
+            AppKind::Kanban => "Kanban Board",
+            AppKind::Landing => "Landing Page",
+            AppKind::Portfolio => "Portfolio",
+            AppKind::Blog => "Blog",
+            AppKind::Dashboard => "Dashboard",
+        }
+    }
 }
 
 /// What the consultation has settled so far: the brief the architect drafts from.

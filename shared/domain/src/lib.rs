@@ -14,6 +14,7 @@ pub mod policy;
 pub mod report;
 pub mod status;
 pub mod themes;
+pub mod words;
 
 pub use ids::{MissionId, Subject};
 pub use manifest::{GantryManifest, ManifestFile, Stack};

@@ -1,0 +1,276 @@
+//! The consultant's words: chat replies that read like a CTO's, and speech that Siri can read
+//! aloud (at most 250 characters, plain words: no markdown, links or emoji).
+
+use gantry_domain::consultation::AppKind;
+use gantry_domain::words::Words;
+
+use super::understanding::Understanding;
+
+pub(super) const SHALL_I_PROCEED: &str = "Shall I proceed?";
+
+const MAX_SPEECH_CHARS: usize = 250;
+
+/// One thing a message changed in the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Change {
+    Kind(AppKind),
+    Renamed(String),
+    Added(Vec<String>),
+    Removed(Vec<String>),
+    /// A new look, as a phrase ("a Spotify look").
+    Look(String),
+    PlainLook,
+}
+
+pub(super) struct Question {
+    pub question: String,
+    pub response: String,
+    pub speech: String,
+}
+
+pub(super) struct Proposal {
+    /// The plan itself, short enough to show above a "proceed" button.
+    pub proposal: String,
+    pub response: String,
+    pub speech: String,
+}
+
+const KINDS_ON_OFFER: &str =
+    "a to-do app, a notes app, a kanban board, a landing page, a portfolio site, a blog or a dashboard";
+
+const GREETINGS: &[&str] =
+    &["hi", "hello", "hey", "hiya", "howdy", "good morning", "good afternoon", "good evening"];
+
+pub(super) fn question(now: &Understanding, has_image: bool, newest: &str) -> Question {
+    let greeted = Words::new(newest).find_first_of(GREETINGS).is_some_and(|hit| hit.start == 0);
+    let greeting = if greeted { "Hi, I'm Gantry. " } else { "" };
+    let question = format!("What would you like me to build: {KINDS_ON_OFFER}?");
+
+    let mut known = Vec::new();
+    if let Some(look) = look_noun(now) {
+        known.push(look);
+    }
+    if has_image {
+        known.push("your design image".to_owned());
+    }
+    if !now.brief.features.is_empty() {
+        known.push(join(&now.brief.features));
+    }
+    let noted = if known.is_empty() { String::new() } else { format!("So far I have {}. ", join(&known)) };
+    let response = format!(
+        "{greeting}{noted}{question} Tell me a little about it too: who it's for and anything it must have."
+    );
+    let speech = speakable(&format!(
+        "{greeting}What should I build? I can make a to-do app, notes, a kanban board, a landing page, a \
+         portfolio, a blog or a dashboard."
+    ));
+    Question { question, response, speech }
+}
+
+pub(super) fn proposal(
+    now: &Understanding,
+    kind: AppKind,
+    features: &[String],
+    design_target: &str,
+    revising: bool,
+    changes: &[Change],
+) -> Proposal {
+    let title = now.brief.title.clone().unwrap_or_else(|| kind_label(kind).to_owned());
+    let styled = styled_as(now, design_target);
+    let proposal = format!(
+        "{title}: a {label} {styled}. Features: {features}. Built as a static site in plain HTML, CSS and \
+         JavaScript.",
+        label = kind_label(kind),
+        features = features.join("; "),
+    );
+
+    let opening = match (revising, changes.is_empty()) {
+        (false, _) => "Here's what I'd build.".to_owned(),
+        (true, false) => format!("Done: I've {}. Here's the updated plan.", describe(changes)),
+        (true, true) => "Noted, I'll keep that in mind when I build it. Here's the plan.".to_owned(),
+    };
+    let list: String = features.iter().map(|f| format!("- {f}\n")).collect();
+    let response = format!(
+        "{opening}\n\n{title}: a {label} {styled}.\n{list}\nIt will be a static site in plain HTML, CSS and \
+         JavaScript: quick to load and easy to host anywhere.\n\n{SHALL_I_PROCEED} Say \"proceed\" to start, \
+         or tell me what to change.",
+        label = kind_label(kind),
+    );
+
+    let speech = match (revising, changes.is_empty()) {
+        (true, false) => format!("Done, I've {}. {SHALL_I_PROCEED}", describe(changes)),
+        (true, true) => format!(
+            "Noted. The plan is still {}. {SHALL_I_PROCEED}",
+            spoken_plan(now, kind, design_target, false)
+        ),
+        (false, _) => format!("I'd build {}. {SHALL_I_PROCEED}", spoken_plan(now, kind, design_target, true)),
+    };
+    let speech = if plain(&speech).chars().count() <= MAX_SPEECH_CHARS {
+        speech
+    } else {
+        format!("I have a plan for {}. {SHALL_I_PROCEED}", spoken_plan(now, kind, design_target, false))
+    };
+    Proposal { proposal, response, speech: speakable(&speech) }
+}
+
+pub(super) fn hold(proposal: &str) -> Question {
+    let question = "What would you like me to change?".to_owned();
+    let response = format!(
+        "No problem, I won't start anything yet. The plan on the table is still:\n\n{proposal}\n\n{question} \
+         When you're happy with it, just say \"proceed\"."
+    );
+    let speech = speakable(&format!("No problem, I'll wait. {question} Say proceed when you're ready."));
+    Question { question, response, speech }
+}
+
+/// "a blog called Taskly with a Spotify look, plus tags and dark mode", for speech.
+fn spoken_plan(now: &Understanding, kind: AppKind, design_target: &str, with_features: bool) -> String {
+    let named = match (&now.brief.title, now.named) {
+        (Some(title), true) => format!(" called {title}"),
+        _ => String::new(),
+    };
+    let look = match (now.brief.theme, design_target) {
+        (Some(theme), _) => format!("a {} look", theme.name()),
+        (None, "your design image") => "the look of your design image".to_owned(),
+        (None, "a clean default look") => "a clean look".to_owned(),
+        (None, other) => other.to_owned(),
+    };
+    let asked = &now.brief.features;
+    let extras = match asked.len() {
+        _ if !with_features => String::new(),
+        0 => String::new(),
+        1..=3 => format!(", plus {}", join(asked)),
+        _ => format!(", plus {} and more", asked[..3].join(", ")),
+    };
+    format!("a {}{named} with {look}{extras}", kind_label(kind))
+}
+
+/// How the plan says the look: "in a Spotify style", "styled after your design image".
+fn styled_as(now: &Understanding, design_target: &str) -> String {
+    match (now.brief.theme, design_target) {
+        (Some(theme), _) => format!("in a {} style", theme.name()),
+        (None, "your design image") => "styled after your design image".to_owned(),
+        (None, other) => format!("with {other}"),
+    }
+}
+
+/// The look already asked for, as a noun phrase, if any.
+fn look_noun(now: &Understanding) -> Option<String> {
+    match (now.brief.theme, &now.look) {
+        (Some(theme), _) => Some(format!("a {} look", theme.name())),
+        (None, look) => look.clone(),
+    }
+}
+
+fn describe(changes: &[Change]) -> String {
+    let parts: Vec<String> = changes
+        .iter()
+        .map(|change| match change {
+            Change::Kind(kind) => format!("made it a {}", kind_label(*kind)),
+            Change::Renamed(title) => format!("renamed it {title}"),
+            Change::Added(features) => format!("added {}", join(features)),
+            Change::Removed(features) => format!("removed {}", join(features)),
+            Change::Look(look) => format!("switched to {look}"),
+            Change::PlainLook => "gone back to a clean default look".to_owned(),
+        })
+        .collect();
+    join(&parts)
+}
+
+pub(super) fn kind_label(kind: AppKind) -> &'static str {
+    match kind {
+        AppKind::Todo => "to-do app",
+        AppKind::Notes => "notes app",
+        AppKind::Kanban => "kanban board",
+        AppKind::Landing => "landing page",
+        AppKind::Portfolio => "portfolio site",
+        AppKind::Blog => "blog",
+        AppKind::Dashboard => "dashboard",
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+fn join<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => only.as_ref().to_owned(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", init.join(", "), last.as_ref())
+        }
+    }
+}
+
+/// Speech Siri can read: words and ordinary punctuation only, no links, at most 250 characters.
+pub(super) fn speakable(text: &str) -> String {
+    fit(&plain(text), MAX_SPEECH_CHARS)
+}
+
+/// Words and ordinary punctuation only: no markdown, links or emoji.
+fn plain(text: &str) -> String {
+    let text = text.replace('&', " and ").replace(['\u{2019}', '\u{2018}'], "'");
+    let words: Vec<String> = text
+        .split_whitespace()
+        .filter(|word| !looks_like_a_link(word))
+        .map(|word| {
+            word.chars().filter(|c| c.is_alphanumeric() || ".,!?'-:;".contains(*c)).collect::<String>()
+        })
+        .filter(|word| word.chars().any(char::is_alphanumeric))
+        .collect();
+    words.join(" ")
+}
+
+fn looks_like_a_link(word: &str) -> bool {
+    let chars: Vec<char> = word.chars().collect();
+    let dotted_name = chars
+        .windows(3)
+        .any(|w| w[0].is_alphabetic() && (w[1] == '.' || w[1] == '/') && w[2].is_alphabetic());
+    word.contains("://") || word.to_lowercase().starts_with("www") || dotted_name
+}
+
+/// Cuts at the last sentence that fits, else the last whole word.
+fn fit(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(max).collect();
+    if let Some(end) = head.rfind(['.', '?', '!']) {
+        return head[..=end].to_owned();
+    }
+    let cut = head.rfind(' ').unwrap_or(head.len());
+    format!(
+        "{}.",
+        head[..cut].trim_end_matches([',', ';', ':', '-']).chars().take(max - 1).collect::<String>()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_read_naturally() {
+        assert_eq!(join::<&str>(&[]), "");
+        assert_eq!(join(&["tags"]), "tags");
+        assert_eq!(join(&["tags", "search"]), "tags and search");
+        assert_eq!(join(&["tags", "search", "export"]), "tags, search and export");
+    }
+
+    #[test]
+    fn speech_drops_markdown_links_and_emoji() {
+        let spoken = speakable("**Done!** See https://example.com or www.x.io, \u{1f680} - tags & `search`");
+        assert_eq!(spoken, "Done! See or tags and search");
+        assert_eq!(speakable("It costs 1.5 dollars"), "It costs 1.5 dollars");
+        assert_eq!(speakable("Shall I proceed on taskly.app?"), "Shall I proceed on");
+    }
+
+    #[test]
+    fn long_speech_is_cut_at_a_sentence_or_word() {
+        let long = format!("{} Shall I proceed?", "A very long plan. ".repeat(20));
+        let spoken = speakable(&long);
+        assert!(spoken.chars().count() <= MAX_SPEECH_CHARS && spoken.ends_with('.'), "{spoken}");
+        let no_stops = "word ".repeat(80);
+        let spoken = speakable(&no_stops);
+        assert!(spoken.chars().count() <= MAX_SPEECH_CHARS && spoken.ends_with("word."), "{spoken}");
+    }
+}
