@@ -1,0 +1,331 @@
+//! One audit run: `sh -c <audit_command>` in a prepared work dir, bounded and isolated.
+//! Knows nothing of missions or manifests, so the Fargate builder runs audits the same way.
+
+use std::ffi::CString;
+use std::fs;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+use tokio::sync::oneshot;
+
+use gantry_domain::report::BuildLimits;
+use gantry_domain::BuildReport;
+use gantry_ports::BuildOutcome;
+
+use crate::bwrap;
+use crate::cgroup::RunCgroup;
+use crate::log::{shows_memory_exhaustion, tail_text, LogSink};
+use crate::materialise::{refuse_shared_dir, WORK_DIR_MARKER};
+use crate::options::{Isolation, SandboxOptions, SandboxUser, FIXED_ENV};
+use crate::process::{chown_tree, kill_group, reachable_by, sweep_session, tasks_of, ChildSetup};
+
+pub(crate) const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+/// The audit's TMPDIR, inside the work dir (hidden, so deployers skip it) and removed after.
+pub const TMP_DIR_NAME: &str = ".gantry-tmp";
+/// How long output may trail the audit's end before the pipe is abandoned (a process that
+/// escaped the kill may still hold it).
+const OUTPUT_GRACE: Duration = Duration::from_secs(2);
+const MIB: u64 = 1024 * 1024;
+
+/// Runs `command` with `sh -c` in `work_dir` under `limits`. The work dir must come from
+/// [`materialise`](crate::materialise): when the server is root the whole tree is handed to the
+/// sandbox user, which must never happen to a dir the build does not own.
+///
+/// A failing, timed-out or out-of-memory audit is `Ok` with `passed == false`; `Err` means the
+/// sandbox itself could not start (work dir not materialised or shared, bubblewrap required
+/// but unusable, spawn failure).
+pub async fn run_audit(
+    work_dir: &Path,
+    command: &str,
+    limits: BuildLimits,
+    options: &SandboxOptions,
+) -> io::Result<BuildOutcome> {
+    let work_dir = std::path::absolute(work_dir)?;
+    let user = options.effective_user();
+    let bwrap = match options.isolation {
+        Isolation::Process => false,
+        Isolation::Auto => bwrap::usable(user).await,
+        Isolation::Bwrap if bwrap::usable(user).await => true,
+        Isolation::Bwrap => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "bubblewrap is required but cannot create a sandbox on this host",
+            ))
+        }
+    };
+    let prepared = {
+        let work_dir = work_dir.clone();
+        tokio::task::spawn_blocking(move || prepare(&work_dir, user)).await.map_err(io::Error::other)??
+    };
+    let cgroup =
+        if options.cgroup { CgroupSlot::create(options.cgroup_parent.as_deref(), limits) } else { None };
+    let plan = Plan { bwrap, user, cgroup, stage: prepared };
+
+    let outcome = execute(&work_dir, command, limits, options, plan).await;
+    let tmp = work_dir.join(TMP_DIR_NAME);
+    let _ = tokio::task::spawn_blocking(move || fs::remove_dir_all(tmp)).await;
+    outcome
+}
+
+/// Whether bubblewrap can sandbox audits on this host with these options.
+pub async fn bwrap_usable(options: &SandboxOptions) -> bool {
+    bwrap::usable(options.effective_user()).await
+}
+
+/// Everything decided before the child starts.
+struct Plan {
+    bwrap: bool,
+    user: Option<SandboxUser>,
+    cgroup: Option<CgroupSlot>,
+    stage: Option<StageDir>,
+}
+
+impl Plan {
+    fn isolation(&self) -> String {
+        let mut parts = Vec::new();
+        if self.bwrap {
+            parts.push("bwrap");
+        }
+        parts.push(if self.cgroup.is_some() { "cgroup" } else { "rlimit" });
+        if self.user.is_some() {
+            parts.push("uid");
+        }
+        parts.join("+")
+    }
+}
+
+/// A run cgroup with its `cgroup.procs` already open, so the child can join it by a write.
+struct CgroupSlot {
+    cgroup: RunCgroup,
+    procs: fs::File,
+}
+
+impl CgroupSlot {
+    fn create(parent: Option<&Path>, limits: BuildLimits) -> Option<Self> {
+        let cgroup = RunCgroup::create(parent, limits)?;
+        let procs = cgroup.procs_file().ok()?;
+        Some(Self { cgroup, procs })
+    }
+}
+
+/// An empty mount point the work dir is bound onto inside the child's own mount namespace;
+/// removed after the run (on the host it never stops being empty).
+struct StageDir(PathBuf);
+
+impl Drop for StageDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir(&self.0);
+    }
+}
+
+/// Makes the work dir usable by the sandbox user: a TMPDIR inside it, the tree handed over,
+/// and a stage dir when the user cannot reach the work dir through its ancestors.
+fn prepare(work_dir: &Path, user: Option<SandboxUser>) -> io::Result<Option<StageDir>> {
+    if !fs::symlink_metadata(work_dir)?.is_dir() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the work dir is not a directory"));
+    }
+    refuse_shared_dir(work_dir)?;
+    let marked = fs::symlink_metadata(work_dir.join(WORK_DIR_MARKER)).is_ok_and(|meta| meta.is_file());
+    if !marked {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} was not prepared by `materialise`", work_dir.display()),
+        ));
+    }
+    fs::create_dir_all(work_dir.join(TMP_DIR_NAME))?;
+    let Some(user) = user else { return Ok(None) };
+    chown_tree(work_dir, user)?;
+    if reachable_by(&fs::canonicalize(work_dir)?, user)? {
+        return Ok(None);
+    }
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let stage = std::env::temp_dir().join(format!("gantry-stage-{}-{n}", std::process::id()));
+    fs::create_dir(&stage)?;
+    let stage = StageDir(stage);
+    fs::set_permissions(&stage.0, fs::Permissions::from_mode(0o755))?;
+    Ok(Some(stage))
+}
+
+fn c_path(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)
+}
+
+/// A pipe whose ends are not inherited by anything else the server spawns.
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both fds are open and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Kills the audit's process group when dropped, so a cancelled run leaves nothing behind.
+struct GroupGuard(u32);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0);
+    }
+}
+
+async fn execute(
+    work_dir: &Path,
+    command: &str,
+    limits: BuildLimits,
+    options: &SandboxOptions,
+    plan: Plan,
+) -> io::Result<BuildOutcome> {
+    let isolation = plan.isolation();
+    let stage = plan.stage.as_ref().map(|stage| stage.0.clone());
+    // The path under which the audit sees its work dir: bubblewrap mounts it at its own path.
+    let visible = match &stage {
+        Some(stage) if !plan.bwrap => stage.clone(),
+        _ => work_dir.to_path_buf(),
+    };
+    let rlimited = plan.cgroup.is_none();
+    // RLIMIT_NPROC counts every task of the uid, so the cap is headroom over what it runs now.
+    // SAFETY: getuid cannot fail.
+    let counted_uid = plan.user.map_or_else(|| unsafe { libc::getuid() }, |user| user.uid);
+    let setup = ChildSetup {
+        cgroup_procs: plan.cgroup.as_ref().map(|slot| slot.procs.as_raw_fd()),
+        stage: match &stage {
+            Some(stage) => Some((c_path(&fs::canonicalize(work_dir)?)?, c_path(stage)?)),
+            None => None,
+        },
+        // DATA, not AS: V8 and the JVM reserve far more address space than they ever touch.
+        data_bytes: rlimited.then(|| limits.memory_mb.saturating_mul(MIB)),
+        max_tasks: rlimited.then(|| tasks_of(counted_uid).saturating_add(limits.max_pids)),
+        user: plan.user,
+        no_new_privs: !plan.bwrap,
+    };
+
+    let (reader, writer) = pipe()?;
+    let mut cmd = if plan.bwrap {
+        let mut cmd = Command::new("bwrap");
+        let source = stage.as_deref().unwrap_or(work_dir);
+        cmd.args(bwrap::args(work_dir, source, &options.extra_ro_binds)).arg("sh");
+        cmd
+    } else {
+        Command::new("sh")
+    };
+    let extra_env = options.extra_env.iter().filter(|(name, _)| !FIXED_ENV.contains(&name.as_str()));
+    cmd.arg("-c")
+        .arg(command)
+        .current_dir(work_dir)
+        .env_clear()
+        .envs(extra_env.map(|(name, value)| (name, value)))
+        .env("PATH", SANDBOX_PATH)
+        .env("HOME", &visible)
+        .env("LANG", "C.UTF-8")
+        .env("TMPDIR", visible.join(TMP_DIR_NAME))
+        .env("CI", "true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer.try_clone()?))
+        .stderr(Stdio::from(writer));
+    // SAFETY: `apply` makes only async-signal-safe system calls (see ChildSetup).
+    unsafe {
+        cmd.pre_exec(move || setup.apply());
+    }
+
+    let started = Instant::now();
+    let mut child = cmd.spawn()?;
+    // Our copies of the write end must close, or the output never reaches end of file.
+    drop(cmd);
+    let leader = child.id().ok_or_else(|| io::Error::other("the audit exited before it could be tracked"))?;
+    let group = GroupGuard(leader);
+    let (stop_reading, stop) = oneshot::channel();
+    let mut output = tokio::spawn(read_output(reader, stop));
+
+    let (status, timed_out) =
+        match tokio::time::timeout(Duration::from_secs(limits.timeout_seconds), child.wait()).await {
+            Ok(status) => (status?, false),
+            Err(_) => {
+                kill_group(leader);
+                (child.wait().await?, true)
+            }
+        };
+    let duration = started.elapsed();
+    // Whatever the audit left running in the background goes too.
+    drop(group);
+    sweep_session(leader);
+    let cgroup_oom = match plan.cgroup {
+        Some(slot) => slot.cgroup.finish().await,
+        None => false,
+    };
+    drop(plan.stage);
+
+    let mut sink = match tokio::time::timeout(OUTPUT_GRACE, &mut output).await {
+        Ok(joined) => joined,
+        Err(_) => {
+            let _ = stop_reading.send(());
+            output.await
+        }
+    }
+    .map_err(io::Error::other)?;
+    if timed_out {
+        sink.note(&format!(
+            "timed out after {} s; every process of the audit was killed",
+            limits.timeout_seconds
+        ));
+    }
+    if cgroup_oom {
+        sink.note(&format!("memory limit of {} MiB reached; the kernel killed the audit", limits.memory_mb));
+    }
+    let log = sink.into_log();
+
+    // Under bubblewrap a command killed by signal n shows as exit 128 + n (bwrap's own
+    // convention, like a shell's); only a killed bwrap itself has no code.
+    let exit_code = status.code();
+    let oom = cgroup_oom || (!timed_out && exit_code != Some(0) && shows_memory_exhaustion(&log));
+    let report = BuildReport {
+        passed: exit_code == Some(0) && !timed_out && !oom,
+        exit_code,
+        duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+        timed_out,
+        oom,
+        log_tail: tail_text(&log),
+        log_sha256: hex::encode(Sha256::digest(&log)),
+        isolation,
+        limits,
+    };
+    Ok(BuildOutcome { report, log })
+}
+
+async fn read_output(pipe: OwnedFd, mut stop: oneshot::Receiver<()>) -> LogSink {
+    let mut sink = LogSink::default();
+    let mut pipe = match tokio::net::unix::pipe::Receiver::from_owned_fd(pipe) {
+        Ok(pipe) => pipe,
+        Err(error) => {
+            sink.note(&format!("the audit's output could not be read: {error}"));
+            return sink;
+        }
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        tokio::select! {
+            read = pipe.read(&mut buf) => match read {
+                Ok(0) => break,
+                Ok(n) => sink.push(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            },
+            _ = &mut stop => {
+                sink.note("output was still open after the audit ended; stopped reading");
+                break;
+            }
+        }
+    }
+    sink
+}

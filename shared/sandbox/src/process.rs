@@ -1,0 +1,249 @@
+//! The audit's process: what happens between fork and exec, and making sure none of it outlives
+//! the run.
+
+use std::ffi::CString;
+use std::fs;
+use std::io;
+use std::os::fd::RawFd;
+use std::os::unix::fs::{lchown, MetadataExt};
+use std::path::Path;
+
+use crate::options::SandboxUser;
+
+/// Everything the child does to itself before exec. Built in the parent so that the child
+/// only makes system calls (no allocation, no locks: it is a fork of a threaded process).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ChildSetup {
+    /// An open `cgroup.procs` of the run's cgroup: writing to it moves the child in.
+    pub cgroup_procs: Option<RawFd>,
+    /// (work dir, stage dir): bind the work dir onto the stage dir in a private mount namespace,
+    /// for when the sandbox user cannot traverse the work dir's ancestors.
+    pub stage: Option<(CString, CString)>,
+    pub data_bytes: Option<u64>,
+    pub max_tasks: Option<u64>,
+    pub user: Option<SandboxUser>,
+    /// Set no_new_privs (bubblewrap sets it itself, and would break if installed setuid).
+    pub no_new_privs: bool,
+}
+
+fn check(ret: libc::c_int) -> io::Result<()> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> io::Result<()> {
+    let limit = libc::rlimit { rlim_cur: value, rlim_max: value };
+    // SAFETY: `limit` is a valid rlimit for the duration of the call.
+    check(unsafe { libc::setrlimit(resource, &limit) })
+}
+
+impl ChildSetup {
+    /// Runs in the forked child. The order matters: join the cgroup and mount while still
+    /// privileged, set limits, then give up the uid (NPROC is checked against the new uid).
+    pub(crate) fn apply(&self) -> io::Result<()> {
+        // SAFETY: plain system calls on values owned by `self`, which outlives them; nothing
+        // here allocates or takes a lock, as required between fork and exec.
+        unsafe {
+            // Own session and process group: the whole audit can be killed as one.
+            check(libc::setsid())?;
+            if let Some(fd) = self.cgroup_procs {
+                let pid = b"0";
+                if libc::write(fd, pid.as_ptr().cast(), pid.len()) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            if let Some((work, stage)) = &self.stage {
+                check(libc::unshare(libc::CLONE_NEWNS))?;
+                let root = c"/";
+                check(libc::mount(
+                    std::ptr::null(),
+                    root.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    std::ptr::null(),
+                ))?;
+                check(libc::mount(
+                    work.as_ptr(),
+                    stage.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_BIND | libc::MS_REC,
+                    std::ptr::null(),
+                ))?;
+            }
+        }
+        set_limit(libc::RLIMIT_CORE, 0)?;
+        if let Some(bytes) = self.data_bytes {
+            set_limit(libc::RLIMIT_DATA, bytes)?;
+        }
+        if let Some(tasks) = self.max_tasks {
+            set_limit(libc::RLIMIT_NPROC, tasks)?;
+        }
+        // SAFETY: as above.
+        unsafe {
+            if let Some(user) = self.user {
+                check(libc::setgroups(0, std::ptr::null()))?;
+                check(libc::setresgid(user.gid, user.gid, user.gid))?;
+                check(libc::setresuid(user.uid, user.uid, user.uid))?;
+            }
+            if self.no_new_privs {
+                check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// SIGKILL to a process group; a group that is already gone is not an error.
+pub(crate) fn kill_group(pgid: u32) {
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else { return };
+    if pgid > 1 {
+        // SAFETY: killpg has no memory-safety preconditions.
+        unsafe { libc::killpg(pgid, libc::SIGKILL) };
+    }
+}
+
+/// Kills every process still in the audit's session or process group, until none is left
+/// (a process forking while being swept is caught on the next pass). Processes that made a
+/// session of their own escape this; bubblewrap's pid namespace and the cgroup do not let them.
+pub(crate) fn sweep_session(leader: u32) {
+    for _ in 0..20 {
+        let stragglers: Vec<i32> = proc_stats()
+            .filter(|stat| stat.session == leader as i32 || stat.pgrp == leader as i32)
+            .map(|stat| stat.pid)
+            .collect();
+        if stragglers.is_empty() {
+            return;
+        }
+        for pid in stragglers {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ProcStat {
+    pub pid: i32,
+    pub state: char,
+    pub pgrp: i32,
+    pub session: i32,
+}
+
+/// Parses `/proc/<pid>/stat`; the command name may hold spaces and parentheses, so the fields
+/// are read after its last `)`.
+pub(crate) fn parse_stat(text: &str) -> Option<ProcStat> {
+    let (head, rest) = text.rsplit_once(')')?;
+    let pid = head.split_whitespace().next()?.parse().ok()?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let _ppid = fields.next()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    let session = fields.next()?.parse().ok()?;
+    Some(ProcStat { pid, state, pgrp, session })
+}
+
+/// Live (non-zombie) processes, as far as they can be read.
+fn proc_stats() -> impl Iterator<Item = ProcStat> {
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|entry| fs::read_to_string(entry.path().join("stat")).ok())
+        .filter_map(|text| parse_stat(&text))
+        .filter(|stat| stat.state != 'Z' && stat.state != 'X')
+}
+
+/// How many tasks (threads included, as RLIMIT_NPROC counts them) `uid` runs right now.
+pub(crate) fn tasks_of(uid: u32) -> u64 {
+    let mut total = 0;
+    for entry in fs::read_dir("/proc").into_iter().flatten().filter_map(Result::ok) {
+        let Ok(status) = fs::read_to_string(entry.path().join("status")) else { continue };
+        let field = |name: &str| {
+            status.lines().find_map(|line| line.strip_prefix(name)).and_then(|v| v.split_whitespace().next())
+        };
+        if field("Uid:").and_then(|v| v.parse::<u32>().ok()) == Some(uid) {
+            total += field("Threads:").and_then(|v| v.parse::<u64>().ok()).unwrap_or(1);
+        }
+    }
+    total
+}
+
+/// Hands the tree to the sandbox user, without following symlinks or crossing into another
+/// filesystem (a mount inside the work dir is not the build's to give away).
+pub(crate) fn chown_tree(path: &Path, user: SandboxUser) -> io::Result<()> {
+    let device = fs::symlink_metadata(path)?.dev();
+    chown_within(path, user, device)
+}
+
+fn chown_within(path: &Path, user: SandboxUser, device: u64) -> io::Result<()> {
+    let meta = fs::symlink_metadata(path)?;
+    if meta.dev() != device {
+        return Ok(());
+    }
+    lchown(path, Some(user.uid), Some(user.gid))?;
+    if meta.is_dir() {
+        for entry in fs::read_dir(path)? {
+            chown_within(&entry?.path(), user, device)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `user` may search every ancestor of `dir` (by mode bits; ACLs are not consulted).
+pub(crate) fn reachable_by(dir: &Path, user: SandboxUser) -> io::Result<bool> {
+    for ancestor in dir.ancestors().skip(1) {
+        let meta = fs::metadata(ancestor)?;
+        let mode = meta.mode();
+        let searchable = if meta.uid() == user.uid {
+            mode & 0o100 != 0
+        } else if meta.gid() == user.gid {
+            mode & 0o010 != 0
+        } else {
+            mode & 0o001 != 0
+        };
+        if !searchable {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_with_awkward_names_parse() {
+        let stat =
+            parse_stat("4242 (sh -c (x)) S 1 4240 4239 0 -1 4194560 0 0").map(|s| (s.pid, s.pgrp, s.session));
+        assert_eq!(stat, Some((4242, 4240, 4239)));
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn this_process_is_counted_among_its_uid_tasks() {
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        assert!(tasks_of(uid) >= 1);
+        assert_eq!(tasks_of(4_000_000_000), 0);
+    }
+
+    #[test]
+    fn a_private_ancestor_makes_a_dir_unreachable() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = std::env::temp_dir().join(format!("gantry-reach-{}", std::process::id()));
+        let inner = base.join("inner");
+        fs::create_dir_all(&inner).ok();
+        let stranger = SandboxUser { uid: 4_000_000_001, gid: 4_000_000_001 };
+        fs::set_permissions(&base, fs::Permissions::from_mode(0o755)).ok();
+        let open = reachable_by(&inner, stranger).ok();
+        fs::set_permissions(&base, fs::Permissions::from_mode(0o700)).ok();
+        let closed = reachable_by(&inner, stranger).ok();
+        fs::remove_dir_all(&base).ok();
+        assert_eq!((open, closed), (Some(true), Some(false)));
+    }
+}
