@@ -1,19 +1,39 @@
-//! The offline architect (placeholder API; being written).
+//! The offline architect: drafts a complete, working static app from a consultation brief, and
+//! heals a draft from the report of a failed build.
+//!
+//! Everything is rules and templates, so the same brief always yields the same manifest. Each
+//! draft carries an `audit.py` that really tests it (assets, HTML, ids, script syntax, data shape,
+//! the promised features) and embeds what it was drafted with; that is how a heal recognises its
+//! own work and redrafts it with only the failing parts taken out.
+
+mod blueprint;
+mod content;
+mod features;
+mod heal;
+mod palette;
+mod spec;
+mod template;
+#[cfg(test)]
+mod tests;
 
 use gantry_domain::consultation::Brief;
-use gantry_domain::{BuildReport, GantryManifest, Stack};
+use gantry_domain::{BuildReport, GantryManifest};
 
-pub fn draft(_brief: &Brief) -> GantryManifest {
-    GantryManifest {
-        project_name: "app".into(),
-        stack: Stack::Static,
-        files: Vec::new(),
-        audit_command: "true".into(),
-        run_command: None,
-        output_dir: None,
-    }
+use blueprint::Blueprint;
+
+/// The audit command of every draft: the policy's allow-list accepts `python3 <script>.py`, and
+/// python3 is the one interpreter a build machine surely has.
+pub const AUDIT_COMMAND: &str = "python3 audit.py";
+
+/// Drafts a static app for `brief`: index.html, styles.css, app.js, README.md, audit.py, and
+/// data.json for the kinds that load their content.
+pub fn draft(brief: &Brief) -> GantryManifest {
+    let plan = Blueprint::from_brief(brief);
+    plan.manifest(&blueprint::project_name(&plan.title, plan.kind))
 }
 
-pub fn heal(brief: &Brief, _previous: &GantryManifest, _report: &BuildReport) -> (GantryManifest, String) {
-    (draft(brief), String::new())
+/// A corrected manifest for `previous`, whose build produced `report`, and a sentence or two on
+/// what failed and what changed.
+pub fn heal(brief: &Brief, previous: &GantryManifest, report: &BuildReport) -> (GantryManifest, String) {
+    heal::heal(brief, previous, report)
 }

@@ -1,0 +1,406 @@
+//! The blueprint: what a draft will be (kind, title, look, features) decided from a brief, and
+//! the files that realise it.
+
+use std::collections::BTreeSet;
+
+use gantry_domain::consultation::{AppKind, Brief};
+use gantry_domain::themes::Theme;
+use gantry_domain::{GantryManifest, ManifestFile, Stack};
+
+use super::content;
+use super::features::{self, Feature};
+use super::palette::Palette;
+use super::spec;
+use super::template::{escape_html, render, Flags};
+use super::AUDIT_COMMAND;
+
+/// Longest title used as written; longer ones are cut on a word boundary.
+const MAX_TITLE_CHARS: usize = 80;
+/// Longest project name the manifest accepts.
+const MAX_PROJECT_NAME_CHARS: usize = 64;
+/// Where the build puts the design image, without its extension.
+const DESIGN_STEM: &str = "public/design-reference";
+
+const PAGE_HTML: &str = include_str!("templates/page.html");
+const BASE_CSS: &str = include_str!("templates/base.css");
+const COMMON_JS: &str = include_str!("templates/common.js");
+const AUDIT_PY: &str = include_str!("templates/audit.py");
+
+struct KindTemplates {
+    html: &'static str,
+    css: &'static str,
+    js: &'static str,
+}
+
+fn templates(kind: AppKind) -> KindTemplates {
+    match kind {
+        AppKind::Todo => KindTemplates {
+            html: include_str!("templates/todo.html"),
+            css: include_str!("templates/todo.css"),
+            js: include_str!("templates/todo.js"),
+        },
+        AppKind::Notes => KindTemplates {
+            html: include_str!("templates/notes.html"),
+            css: include_str!("templates/notes.css"),
+            js: include_str!("templates/notes.js"),
+        },
+        AppKind::Kanban => KindTemplates {
+            html: include_str!("templates/kanban.html"),
+            css: include_str!("templates/kanban.css"),
+            js: include_str!("templates/kanban.js"),
+        },
+        AppKind::Landing => KindTemplates {
+            html: include_str!("templates/landing.html"),
+            css: include_str!("templates/landing.css"),
+            js: include_str!("templates/landing.js"),
+        },
+        AppKind::Portfolio => KindTemplates {
+            html: include_str!("templates/portfolio.html"),
+            css: include_str!("templates/portfolio.css"),
+            js: include_str!("templates/portfolio.js"),
+        },
+        AppKind::Blog => KindTemplates {
+            html: include_str!("templates/blog.html"),
+            css: include_str!("templates/blog.css"),
+            js: include_str!("templates/blog.js"),
+        },
+        AppKind::Dashboard => KindTemplates {
+            html: include_str!("templates/dashboard.html"),
+            css: include_str!("templates/dashboard.css"),
+            js: include_str!("templates/dashboard.js"),
+        },
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Blueprint {
+    pub kind: AppKind,
+    pub title: String,
+    pub theme: Option<Theme>,
+    /// The optional features the draft builds.
+    pub features: BTreeSet<Feature>,
+    /// Requests the templates cannot build, as the person wrote them; the README lists them.
+    pub unsupported: Vec<String>,
+    /// Features a heal took out so the rest could ship; the README lists them too.
+    pub set_aside: Vec<Feature>,
+    /// Where the page shows the design image, when the brief has one.
+    pub design: Option<String>,
+    /// Whether a heal left the design figure out because the build could not provide the image.
+    pub design_set_aside: bool,
+}
+
+impl Blueprint {
+    pub fn from_brief(brief: &Brief) -> Blueprint {
+        let kind = brief.kind.or_else(|| infer_kind(&brief_text(brief))).unwrap_or(AppKind::Landing);
+        let title = brief
+            .title
+            .as_deref()
+            .and_then(clean_title)
+            .unwrap_or_else(|| content::default_title(kind).to_owned());
+        // The consultant lists a kind's essentials in words; they are built anyway, not requests.
+        let essentials_in_words = crate::consultant::default_features(kind);
+        let mut built = BTreeSet::new();
+        let mut unsupported: Vec<String> = Vec::new();
+        for request in &brief.features {
+            let request = request.split_whitespace().collect::<Vec<_>>().join(" ");
+            if request.is_empty() || essentials_in_words.iter().any(|e| e.eq_ignore_ascii_case(&request)) {
+                continue;
+            }
+            match Feature::recognise(&request).map(|f| features::resolve(kind, f)) {
+                Some(feature) if features::optional(kind).contains(&feature) => {
+                    built.insert(feature);
+                }
+                Some(feature) if features::essentials(kind).contains(&feature) => {}
+                _ if unsupported.contains(&request) => {}
+                _ => unsupported.push(request),
+            }
+        }
+        Blueprint {
+            kind,
+            title,
+            theme: brief.theme,
+            features: built,
+            unsupported,
+            set_aside: Vec::new(),
+            design: brief.design_image.as_deref().map(design_path),
+            design_set_aside: false,
+        }
+    }
+
+    /// Takes `feature` out, remembering it for the README. Returns whether it was in.
+    pub fn set_aside(&mut self, feature: Feature) -> bool {
+        let removed = self.features.remove(&feature);
+        if removed && !self.set_aside.contains(&feature) {
+            self.set_aside.push(feature);
+        }
+        removed
+    }
+
+    /// Leaves the design figure out, remembering why. Returns whether it was in.
+    pub fn set_design_aside(&mut self) -> bool {
+        let removed = self.design.take().is_some();
+        self.design_set_aside |= removed;
+        removed
+    }
+
+    /// The template flags: the features built (optional and essential), the kind, and what the
+    /// page needs besides (`design`, `data`, `email`).
+    fn flags(&self) -> Flags {
+        let mut flags: Flags = self.features.iter().map(|f| f.key().to_owned()).collect();
+        flags.extend(features::essentials(self.kind).iter().map(|f| f.key().to_owned()));
+        flags.insert(format!("kind-{}", self.kind.as_str()));
+        if self.design.is_some() {
+            flags.insert("design".to_owned());
+        }
+        if content::uses_data(self.kind) {
+            flags.insert("data".to_owned());
+        }
+        if self.kind == AppKind::Landing || self.features.contains(&Feature::ContactForm) {
+            flags.insert("email".to_owned());
+        }
+        flags
+    }
+
+    pub fn manifest(&self, project_name: &str) -> GantryManifest {
+        let flags = self.flags();
+        let palette = Palette::for_theme(self.theme);
+        let title = escape_html(&self.title);
+        let tagline = escape_html(&content::tagline(self.kind, &self.title));
+        let description =
+            escape_html(&format!("{}: a {} drafted by Gantry.", self.title, content::noun(self.kind)));
+        let initials = escape_html(&content::initials(&self.title));
+        let theme_color = palette.primary_hex();
+        let project_js = serde_json::to_string(project_name).unwrap_or_else(|_| "\"app\"".to_owned());
+        let design = self.design.clone().unwrap_or_default();
+        let audit_spec = spec::embed(&spec::for_draft(self));
+        let scheme_label = if palette.is_dark() { "Light mode" } else { "Dark mode" };
+        let mut slots: Vec<(&str, &str)> = vec![
+            ("title", title.as_str()),
+            ("tagline", tagline.as_str()),
+            ("description", description.as_str()),
+            ("initials", initials.as_str()),
+            ("eyebrow", "Now in early access"),
+            ("theme_color", theme_color.as_str()),
+            ("kind", self.kind.as_str()),
+            ("scheme_label", scheme_label),
+            ("design_path", design.as_str()),
+            ("footer_note", content::footer_note(self.kind)),
+            ("project_js", project_js.as_str()),
+            ("spec", audit_spec.as_str()),
+        ];
+
+        let parts = templates(self.kind);
+        let body = render(parts.html, &flags, &slots);
+        slots.push(("body", body.trim_end()));
+        let html = render(PAGE_HTML, &flags, &slots);
+        let label = self.theme.map_or("neutral default", Theme::name);
+        let css = format!(
+            "{}\n{}{}",
+            palette.stylesheet_head(label),
+            render(BASE_CSS, &flags, &slots),
+            render(parts.css, &flags, &slots)
+        );
+        let js = format!("{}{}", render(COMMON_JS, &flags, &slots), render(parts.js, &flags, &slots));
+
+        let mut files = vec![file("index.html", html), file("styles.css", css), file("app.js", js)];
+        if let Some(data) = content::data_json(self.kind, &self.title) {
+            files.push(file("data.json", data));
+        }
+        files.push(file("README.md", content::readme(self, &palette)));
+        files.push(file("audit.py", render(AUDIT_PY, &flags, &slots)));
+
+        GantryManifest {
+            project_name: project_name.to_owned(),
+            stack: Stack::Static,
+            files,
+            audit_command: AUDIT_COMMAND.to_owned(),
+            run_command: None,
+            output_dir: Some(".".to_owned()),
+        }
+    }
+}
+
+/// Our audit.py for somebody else's app, checking what `spec` lists.
+pub(crate) fn adapted_audit(audit_spec: &serde_json::Value) -> String {
+    let embedded = spec::embed(audit_spec);
+    render(AUDIT_PY, &Flags::new(), &[("spec", embedded.as_str())])
+}
+
+fn file(path: &str, content: String) -> ManifestFile {
+    ManifestFile { path: path.to_owned(), content }
+}
+
+/// Everything the brief says in words, for guessing the kind when it names none.
+fn brief_text(brief: &Brief) -> String {
+    let mut text = brief.title.clone().unwrap_or_default();
+    for note in &brief.notes {
+        text.push(' ');
+        text.push_str(note);
+    }
+    text
+}
+
+/// Words that give a kind away, in a title, a project name, a file name or a request.
+const KIND_WORDS: &[(AppKind, &[&str])] = &[
+    (AppKind::Kanban, &["kanban", "trello", "scrum", "board", "boards"]),
+    (AppKind::Todo, &["todo", "todos", "task", "tasks", "checklist", "chores", "errands"]),
+    (AppKind::Notes, &["note", "notes", "notebook", "journal", "diary", "memo", "memos"]),
+    (AppKind::Blog, &["blog", "blogs", "weblog", "post", "posts", "articles"]),
+    (AppKind::Dashboard, &["dashboard", "analytics", "metrics", "kpi", "kpis", "stats", "charts"]),
+    (AppKind::Portfolio, &["portfolio", "resume", "cv", "showcase"]),
+    (AppKind::Landing, &["landing", "homepage", "startup", "launch", "product"]),
+];
+
+/// The kind the first telling word of `text` names, if any.
+pub(crate) fn infer_kind(text: &str) -> Option<AppKind> {
+    let lower = text.to_lowercase();
+    lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .find_map(|word| KIND_WORDS.iter().find(|(_, words)| words.contains(&word)).map(|(kind, _)| *kind))
+}
+
+/// A title fit for a page: no control characters, single spaces, at most `MAX_TITLE_CHARS`.
+fn clean_title(raw: &str) -> Option<String> {
+    let words: Vec<&str> =
+        raw.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect();
+    let mut title = String::new();
+    for word in words {
+        if title.chars().count() + word.chars().count() + 1 > MAX_TITLE_CHARS {
+            break;
+        }
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(word);
+    }
+    (!title.is_empty()).then_some(title)
+}
+
+/// `public/design-reference.<ext>`, with the extension of the uploaded object's key.
+pub(crate) fn design_path(key: &str) -> String {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .filter(|ext| !ext.is_empty() && ext.len() <= 5 && ext.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "png".to_owned());
+    format!("{DESIGN_STEM}.{ext}")
+}
+
+/// A safe project name from a title: lowercase ASCII letters, digits and single hyphens, at most
+/// 64 characters, never empty (the kind's name stands in when nothing of the title survives).
+pub(crate) fn project_name(title: &str, kind: AppKind) -> String {
+    let mut slug = String::new();
+    for c in title.chars().flat_map(fold_accent) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let mut slug: String = slug.chars().take(MAX_PROJECT_NAME_CHARS).collect();
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    if slug.is_empty() {
+        format!("{}-app", kind.as_str())
+    } else {
+        slug
+    }
+}
+
+/// Whether `name` is already a project name the manifest accepts.
+pub(crate) fn is_project_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= MAX_PROJECT_NAME_CHARS
+        && !name.starts_with('-')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Common accented Latin letters as their plain ASCII letters, so "Café Crème" becomes `cafe-creme`.
+fn fold_accent(c: char) -> Vec<char> {
+    let plain = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
+        'ç' | 'Ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+        'ñ' | 'Ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
+        'ý' | 'ÿ' | 'Ý' => 'y',
+        'ß' => return vec!['s', 's'],
+        'æ' | 'Æ' => return vec!['a', 'e'],
+        other => other,
+    };
+    vec![plain]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_names_are_safe_slugs_and_never_empty() {
+        assert_eq!(project_name("My Todo App!", AppKind::Todo), "my-todo-app");
+        assert_eq!(project_name("  Café Crème -- Menu ", AppKind::Landing), "cafe-creme-menu");
+        assert_eq!(project_name("日記", AppKind::Notes), "notes-app");
+        assert_eq!(project_name("---", AppKind::Blog), "blog-app");
+        let long = project_name(&"word ".repeat(40), AppKind::Blog);
+        assert!(long.len() <= 64 && !long.ends_with('-'), "{long}");
+        for name in ["my-todo-app", "cafe-creme-menu", "notes-app", long.as_str()] {
+            assert!(is_project_name(name), "{name}");
+        }
+        assert!(!is_project_name("My App") && !is_project_name("-x") && !is_project_name(""));
+    }
+
+    #[test]
+    fn the_design_image_keeps_its_extension() {
+        assert_eq!(design_path("uploads/x.PNG"), "public/design-reference.png");
+        assert_eq!(design_path("uploads/shot.webp"), "public/design-reference.webp");
+        assert_eq!(design_path("uploads/noext"), "public/design-reference.png");
+        assert_eq!(design_path("up.loads/noext"), "public/design-reference.png");
+    }
+
+    #[test]
+    fn titles_are_tidied_and_bounded() {
+        assert_eq!(clean_title("  Taskly \n\t Pro "), Some("Taskly Pro".to_owned()));
+        assert_eq!(clean_title(" \u{7} "), None);
+        assert!(clean_title(&"long ".repeat(50)).is_some_and(|t| t.chars().count() <= MAX_TITLE_CHARS));
+    }
+
+    #[test]
+    fn the_kind_is_inferred_from_telling_words() {
+        assert_eq!(infer_kind("my-kanban-app"), Some(AppKind::Kanban));
+        assert_eq!(infer_kind("Weekly Tasks"), Some(AppKind::Todo));
+        assert_eq!(infer_kind("sales dashboard v2"), Some(AppKind::Dashboard));
+        assert_eq!(infer_kind("something else"), None);
+    }
+
+    #[test]
+    fn requests_become_features_or_honest_omissions() {
+        let brief = Brief {
+            kind: Some(AppKind::Todo),
+            features: vec![
+                "categories".into(),
+                "dark mode".into(),
+                "reminders".into(),
+                "adding and completing tasks".into(),
+                "filters".into(),
+                "reminders".into(),
+            ],
+            ..Brief::default()
+        };
+        let plan = Blueprint::from_brief(&brief);
+        assert_eq!(plan.features, BTreeSet::from([Feature::Categories, Feature::DarkMode]));
+        assert_eq!(plan.unsupported, ["reminders"]);
+        assert_eq!(plan.title, "To-Do List");
+    }
+
+    #[test]
+    fn a_blog_offers_categories_as_tags() {
+        let brief =
+            Brief { kind: Some(AppKind::Blog), features: vec!["categories".into()], ..Brief::default() };
+        assert_eq!(Blueprint::from_brief(&brief).features, BTreeSet::from([Feature::Tags]));
+    }
+}
