@@ -8,10 +8,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use support::{git, gantry, Server};
+use support::{gantry, git, Server};
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name).to_string_lossy().into_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[tokio::test]
@@ -20,18 +24,27 @@ async fn a_consultation_becomes_a_live_preview_a_branch_and_verified_evidence() 
     let server = Server::start(dir.path()).await;
     let token = server.login().await;
 
-    let (code, first) = server.post("/gantry/consult", Some(&token), json!({"message": "I need a todo app with categories, Spotify style"})).await;
+    let (code, first) = server
+        .post(
+            "/gantry/consult",
+            Some(&token),
+            json!({"message": "I need a todo app with categories, Spotify style"}),
+        )
+        .await;
     assert_eq!(code, 200, "{first}");
     assert_eq!(first["consultation"]["status"], "NEEDS_CONFIRMATION", "{first}");
     let id = first["mission_id"].as_str().unwrap().to_owned();
 
-    let (code, consent) = server.post("/gantry/consult", Some(&token), json!({"message": "yes, build it", "mission_id": id})).await;
+    let (code, consent) = server
+        .post("/gantry/consult", Some(&token), json!({"message": "yes, build it", "mission_id": id}))
+        .await;
     assert_eq!(code, 202, "{consent}");
     assert_eq!(consent["status"], "QUEUED");
 
     let status = server.wait_final(&token, &id, Duration::from_secs(120)).await;
     assert_eq!(status["status"], "SUCCESS", "{status:#}");
-    let names: Vec<&str> = status["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        status["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     for step in ["draft", "policy", "build", "deploy", "publish", "evidence", "finalize"] {
         assert!(names.contains(&step), "{step} missing from {names:?}");
     }
@@ -50,14 +63,22 @@ async fn a_consultation_becomes_a_live_preview_a_branch_and_verified_evidence() 
     let branch = status["branch"].as_str().unwrap();
     assert_eq!(branch, format!("gantry/{id}"));
     let manifest: Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join(format!("objects/missions/{id}/manifest-{}.json", status["attempts"]))).unwrap(),
+        &std::fs::read(
+            dir.path().join(format!("objects/missions/{id}/manifest-{}.json", status["attempts"])),
+        )
+        .unwrap(),
     )
     .unwrap();
-    let mut expected: Vec<String> =
-        manifest["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_owned()).collect();
+    let mut expected: Vec<String> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
     expected.sort();
     let repo = std::fs::read_dir(dir.path().join("repos")).unwrap().next().unwrap().unwrap().path();
-    let mut files: Vec<String> = git(&repo, &["ls-tree", "-r", "--name-only", branch]).lines().map(str::to_owned).collect();
+    let mut files: Vec<String> =
+        git(&repo, &["ls-tree", "-r", "--name-only", branch]).lines().map(str::to_owned).collect();
     files.sort();
     assert_eq!(files, expected);
     assert_eq!(git(&repo, &["for-each-ref", "--format=%(refname)"]), format!("refs/heads/{branch}"));
@@ -68,8 +89,17 @@ async fn a_consultation_becomes_a_live_preview_a_branch_and_verified_evidence() 
     let (code, pack) = server.get(&format!("/gantry/missions/{id}/evidence"), Some(&token)).await;
     assert_eq!(code, 200);
     assert_eq!(pack["verification"]["valid"], true, "{:#}", pack["verification"]);
-    let kinds: Vec<&str> = pack["records"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
-    for kind in ["consultation.approved", "manifest", "policy.verdict", "build.report", "deploy", "publish", "mission.final"] {
+    let kinds: Vec<&str> =
+        pack["records"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    for kind in [
+        "consultation.approved",
+        "manifest",
+        "policy.verdict",
+        "build.report",
+        "deploy",
+        "publish",
+        "mission.final",
+    ] {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
     }
     let verify = gantry(dir.path(), &["verify", &id]);
@@ -91,7 +121,10 @@ async fn a_consultation_becomes_a_live_preview_a_branch_and_verified_evidence() 
 #[tokio::test]
 async fn gantry_build_with_a_manifest_runs_to_the_end() {
     let dir = tempfile::tempdir().unwrap();
-    let output = gantry(dir.path(), &["build", "a hello page", "--manifest", &fixture("clean-manifest.json"), "--no-publish", "--json"]);
+    let output = gantry(
+        dir.path(),
+        &["build", "a hello page", "--manifest", &fixture("clean-manifest.json"), "--no-publish", "--json"],
+    );
     let status: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
     assert!(output.status.success(), "{status:#} {}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(status["status"], "DEPLOYED");
@@ -104,7 +137,8 @@ async fn gantry_build_with_a_manifest_runs_to_the_end() {
 #[tokio::test]
 async fn a_blocked_mission_exits_non_zero_with_verifiable_evidence() {
     let dir = tempfile::tempdir().unwrap();
-    let output = gantry(dir.path(), &["build", "a page", "--manifest", &fixture("violating-manifest.json"), "--json"]);
+    let output =
+        gantry(dir.path(), &["build", "a page", "--manifest", &fixture("violating-manifest.json"), "--json"]);
     assert_eq!(output.status.code(), Some(1));
     let status: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(status["status"], "BLOCKED", "{status:#}");
@@ -127,7 +161,10 @@ fn policy_check_reports_json_and_exit_codes() {
     let report: Value = serde_json::from_slice(&bad.stdout).unwrap();
     assert_eq!(report["allowed"], false);
     let violation = &report["violations"][0];
-    assert!(violation["rule"].as_str().is_some() && violation["file"] == "setup.sh" && violation["line"] == 2, "{report:#}");
+    assert!(
+        violation["rule"].as_str().is_some() && violation["file"] == "setup.sh" && violation["line"] == 2,
+        "{report:#}"
+    );
 
     let missing = gantry(dir.path(), &["policy", "check", "/nonexistent/manifest.json"]);
     assert_eq!(missing.status.code(), Some(2));

@@ -16,7 +16,10 @@ pub fn gantry_bin() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
 }
 
 pub fn gantry(data_dir: &Path, args: &[&str]) -> Output {
@@ -50,7 +53,9 @@ impl Server {
             .env("GANTRY_LOG", "info")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::from(std::fs::File::create(data_dir.join(format!("serve-{port}.log"))).expect("log file")))
+            .stderr(Stdio::from(
+                std::fs::File::create(data_dir.join(format!("serve-{port}.log"))).expect("log file"),
+            ))
             .spawn()
             .expect("start gantry serve");
         let server = Server { child, base: format!("http://{addr}"), client: reqwest::Client::new() };
@@ -98,7 +103,8 @@ impl Server {
         loop {
             let (_, status) = self.get(&format!("/gantry/status/{id}"), Some(token)).await;
             let name = status["status"].as_str().unwrap_or_default().to_owned();
-            let finals = ["DEPLOYED", "PR_OPENED", "SUCCESS", "BLOCKED", "FAILED", "TIMEOUT", "CANCELLED", "EXPIRED"];
+            let finals =
+                ["DEPLOYED", "PR_OPENED", "SUCCESS", "BLOCKED", "FAILED", "TIMEOUT", "CANCELLED", "EXPIRED"];
             if finals.contains(&name.as_str()) || Instant::now() > deadline {
                 return status;
             }

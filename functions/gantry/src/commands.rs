@@ -40,7 +40,12 @@ fn parse_id(raw: &str) -> anyhow::Result<MissionId> {
     raw.parse().map_err(|_| anyhow::anyhow!("{raw:?} is not a mission id"))
 }
 
-pub async fn build(data_dir: &Path, policy: Option<&Path>, prompt: &str, options: BuildOptions) -> anyhow::Result<ExitCode> {
+pub async fn build(
+    data_dir: &Path,
+    policy: Option<&Path>,
+    prompt: &str,
+    options: BuildOptions,
+) -> anyhow::Result<ExitCode> {
     let prompt = prompt.trim();
     if prompt.is_empty() {
         bail!("describe the app to build");
@@ -152,7 +157,7 @@ pub async fn status(data_dir: &Path, raw: &str, with_steps: bool, json: bool) ->
     println!("attempts  {} ({} heals)", view.attempts, view.heals);
     if with_steps {
         println!();
-        println!("{:<9} {:>3}  {:<9} {:>9}  {}", "step", "#", "status", "took", "detail");
+        println!("{:<9} {:>3}  {:<9} {:>9}  detail", "step", "#", "status", "took");
         for step in &view.steps {
             let took = step
                 .ended_at
@@ -178,14 +183,23 @@ pub async fn missions(data_dir: &Path) -> anyhow::Result<ExitCode> {
         println!("no missions yet");
     }
     for m in page.missions {
-        println!("{}  {:<14} {}  {}", m.id, m.status.as_str(), m.created_at.format("%Y-%m-%d %H:%M"), m.title);
+        println!(
+            "{}  {:<14} {}  {}",
+            m.id,
+            m.status.as_str(),
+            m.created_at.format("%Y-%m-%d %H:%M"),
+            m.title
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn token_create(data_dir: &Path, name: &str) -> anyhow::Result<ExitCode> {
     let name = name.trim();
-    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if name.is_empty()
+        || name.len() > 64
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         bail!("a token name is 1 to 64 letters, digits, '-', '_' or '.'");
     }
     let local = Local::open(data_dir, "http://127.0.0.1:8080", None)?;
@@ -220,13 +234,23 @@ pub async fn verify(
     file: Option<PathBuf>,
     artifacts_dir: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
+    // A pack verifies against the public key it carries; for a mission of this installation the
+    // key must also be this installation's own, or a forger could re-sign an altered pack.
+    let mut expected_key_id: Option<String> = None;
     let (bytes, artifacts): (Vec<u8>, HashMap<String, Vec<u8>>) = match (id, file) {
         (Some(raw), None) => {
             let id = parse_id(&raw)?;
             let local = Local::open(data_dir, "http://127.0.0.1:8080", None)?;
+            let signer = gantry_local::signer::Ed25519FileSigner::open_or_create(&local.data_dir)
+                .context("cannot open the evidence signing key")?;
+            expected_key_id = Some(signer.key_id().to_owned());
             let mission = local.store.get(&id).await?.with_context(|| format!("no mission {id}"))?;
             let key = evidence_keys::pack(&id, mission.dispatches);
-            let bytes = local.evidence.get(&key).await?.with_context(|| format!("mission {id} has no sealed evidence yet"))?;
+            let bytes = local
+                .evidence
+                .get(&key)
+                .await?
+                .with_context(|| format!("mission {id} has no sealed evidence yet"))?;
             let mut found = HashMap::new();
             if let Ok(pack) = serde_json::from_slice::<evidence::Pack>(&bytes) {
                 for artifact in &pack.artifacts {
@@ -240,7 +264,8 @@ pub async fn verify(
         (None, Some(path)) => {
             let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
             let mut found = HashMap::new();
-            if let (Some(dir), Ok(pack)) = (&artifacts_dir, serde_json::from_slice::<evidence::Pack>(&bytes)) {
+            if let (Some(dir), Ok(pack)) = (&artifacts_dir, serde_json::from_slice::<evidence::Pack>(&bytes))
+            {
                 for artifact in &pack.artifacts {
                     for candidate in [dir.join(&artifact.name), dir.join(&artifact.key)] {
                         if let Ok(content) = std::fs::read(&candidate) {
@@ -254,7 +279,16 @@ pub async fn verify(
         }
         _ => bail!("name a mission id, or --file PACK"),
     };
-    let verification = evidence::verify_json(&bytes, &|a: &ArtifactRef| artifacts.get(&a.key).cloned());
+    let mut verification = evidence::verify_json(&bytes, &|a: &ArtifactRef| artifacts.get(&a.key).cloned());
+    if let (Some(expected), Ok(pack)) = (&expected_key_id, serde_json::from_slice::<evidence::Pack>(&bytes)) {
+        let signed_by = pack.signature.as_ref().map(|s| s.key_id.as_str()).unwrap_or("nobody");
+        if signed_by != expected {
+            verification.valid = false;
+            verification
+                .errors
+                .push(format!("signed by {signed_by}, not by this installation's key {expected}"));
+        }
+    }
     if verification.valid {
         let head = serde_json::from_slice::<evidence::Pack>(&bytes).map(|p| p.head).unwrap_or_default();
         println!("valid: every record, artifact and the signature check out (head {head})");
@@ -271,8 +305,8 @@ pub async fn verify(
 pub fn policy_check(manifest: &Path, policy: Option<&Path>) -> anyhow::Result<ExitCode> {
     let policy = load_policy(policy)?;
     let text = std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
-    let manifest: GantryManifest =
-        serde_json::from_slice(&text).with_context(|| format!("{} is not a GantryManifest", manifest.display()))?;
+    let manifest: GantryManifest = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a GantryManifest", manifest.display()))?;
     let verdict = policy.evaluate(&manifest);
     println!("{}", serde_json::to_string_pretty(&verdict)?);
     Ok(if verdict.allowed { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -28,7 +28,8 @@ pub struct Local {
 pub fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
     match path {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the policy {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the policy {}", path.display()))?;
             Policy::from_yaml(&text).with_context(|| format!("the policy {} is not valid", path.display()))
         }
         None => Ok(Policy::default_policy()?),
@@ -56,14 +57,18 @@ fn server_secret(dir: &Path) -> anyhow::Result<Vec<u8>> {
 
 impl Local {
     pub fn open(data_dir: &Path, public_base: &str, policy_path: Option<&Path>) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
         let data_dir = data_dir.canonicalize()?;
         let secret = server_secret(&data_dir)?;
-        let store = SqliteStore::open(&data_dir.join("gantry.db")).context("cannot open the mission database")?;
+        let store =
+            SqliteStore::open(&data_dir.join("gantry.db")).context("cannot open the mission database")?;
         let objects = Arc::new(FsObjectStore::new(data_dir.join("objects"), public_base, secret.clone()));
         let evidence = Arc::new(FsObjectStore::new(data_dir.join("evidence"), public_base, secret.clone()));
         let policy = Arc::new(load_policy(policy_path)?);
-        let signer = Arc::new(Ed25519FileSigner::open_or_create(&data_dir).context("cannot open the evidence signing key")?);
+        let signer = Arc::new(
+            Ed25519FileSigner::open_or_create(&data_dir).context("cannot open the evidence signing key")?,
+        );
         let work_root = data_dir.join("work");
         let steps = Steps {
             store: Arc::new(store.clone()),
@@ -75,7 +80,8 @@ impl Local {
             policy: policy.clone(),
         };
         let runner = Arc::new(LocalBuildRunner::new(work_root));
-        let orchestrator = LocalOrchestrator::new(steps, runner).context("cannot load statemachine/mission.asl.json")?;
+        let orchestrator =
+            LocalOrchestrator::new(steps, runner).context("cannot load statemachine/mission.asl.json")?;
         Ok(Self {
             data_dir,
             store,

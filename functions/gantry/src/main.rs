@@ -133,13 +133,18 @@ async fn main() -> ExitCode {
             serve::run(&cli.data_dir, cli.policy.as_deref(), addr, backend, public_url).await
         }
         Command::Build { prompt, manifest, no_deploy, no_publish, json, addr } => {
-            let options = commands::BuildOptions { manifest, deploy: !no_deploy, publish: !no_publish, json, addr };
+            let options =
+                commands::BuildOptions { manifest, deploy: !no_deploy, publish: !no_publish, json, addr };
             commands::build(&cli.data_dir, cli.policy.as_deref(), &prompt, options).await
         }
         Command::Status { id, steps, json } => commands::status(&cli.data_dir, &id, steps, json).await,
         Command::Missions => commands::missions(&cli.data_dir).await,
-        Command::Token { action: TokenAction::Create { name } } => commands::token_create(&cli.data_dir, &name).await,
-        Command::Token { action: TokenAction::Revoke { name } } => commands::token_revoke(&cli.data_dir, &name).await,
+        Command::Token { action: TokenAction::Create { name } } => {
+            commands::token_create(&cli.data_dir, &name).await
+        }
+        Command::Token { action: TokenAction::Revoke { name } } => {
+            commands::token_revoke(&cli.data_dir, &name).await
+        }
         Command::Verify { id, file, artifacts } => commands::verify(&cli.data_dir, id, file, artifacts).await,
         Command::Policy { action: PolicyAction::Check { manifest, policy } } => {
             commands::policy_check(&manifest, policy.or(cli.policy).as_deref())

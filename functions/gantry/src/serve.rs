@@ -36,7 +36,9 @@ fn password_hash() -> anyhow::Result<String> {
         return auth::hash_password(&password).map_err(anyhow::Error::msg);
     }
     let password = auth::generate_password();
-    eprintln!("No GANTRY_PASSWORD or GANTRY_PASSWORD_HASH is set; this run's password is:\n\n    {password}\n");
+    eprintln!(
+        "No GANTRY_PASSWORD or GANTRY_PASSWORD_HASH is set; this run's password is:\n\n    {password}\n"
+    );
     auth::hash_password(&password).map_err(anyhow::Error::msg)
 }
 
@@ -79,7 +81,8 @@ pub async fn run(
         bail!("--backend aws is not available in this build yet: the AWS adapters are still being written");
     }
     let password_hash = password_hash()?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
     let public_base = public_url.unwrap_or_else(|| format!("http://{bound}"));
     let local = Local::open(data_dir, &public_base, policy)?;

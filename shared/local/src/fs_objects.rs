@@ -156,7 +156,13 @@ impl ObjectStore for FsObjectStore {
         })
     }
 
-    fn verify_presigned_put(&self, key: &str, content_type: &str, content_length: u64, query: &str) -> PortResult<()> {
+    fn verify_presigned_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        query: &str,
+    ) -> PortResult<()> {
         let mut expires = None;
         let mut signature = None;
         for pair in query.split('&') {

@@ -79,14 +79,18 @@ impl Publisher for LocalGitPublisher {
         let env = [("GIT_INDEX_FILE", index_str.as_str())];
         let _ = tokio::fs::remove_file(&index).await;
         for file in &request.manifest.files {
-            let blob = git(&repo, &["hash-object", "-w", "--stdin"], &[], Some(file.content.as_bytes())).await?;
+            let blob =
+                git(&repo, &["hash-object", "-w", "--stdin"], &[], Some(file.content.as_bytes())).await?;
             let info = format!("100644,{blob},{}", file.path);
             git(&repo, &["update-index", "--add", "--cacheinfo", &info], &env, None).await?;
         }
         let tree = git(&repo, &["write-tree"], &env, None).await;
         let _ = tokio::fs::remove_file(&index).await;
         let tree = tree?;
-        let parent = git(&repo, &["rev-parse", "--verify", "--quiet", &format!("refs/heads/{branch}")], &[], None).await.ok();
+        let parent =
+            git(&repo, &["rev-parse", "--verify", "--quiet", &format!("refs/heads/{branch}")], &[], None)
+                .await
+                .ok();
         let message = format!("{}\n\n{}", request.title, request.body);
         let mut args = vec!["commit-tree", tree.as_str(), "-m", message.as_str()];
         if let Some(parent) = parent.as_deref().filter(|p| !p.is_empty()) {
@@ -126,15 +130,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let publisher = LocalGitPublisher::new(dir.path().to_path_buf());
         let mission = MissionId::generate();
-        let request = PublishRequest { mission: mission.clone(), manifest: manifest(), title: "Todo".into(), body: "head: abc".into() };
+        let request = PublishRequest {
+            mission: mission.clone(),
+            manifest: manifest(),
+            title: "Todo".into(),
+            body: "head: abc".into(),
+        };
         let publication = publisher.publish(&request).await.unwrap();
         assert_eq!(publication.branch, format!("gantry/{mission}"));
         let repo = publisher.repo_path("todo-app");
-        let files = git(&repo, &["ls-tree", "-r", "--name-only", &publication.branch], &[], None).await.unwrap();
+        let files =
+            git(&repo, &["ls-tree", "-r", "--name-only", &publication.branch], &[], None).await.unwrap();
         assert_eq!(files.lines().collect::<Vec<_>>(), ["index.html", "js/app.js"]);
         let refs = git(&repo, &["for-each-ref", "--format=%(refname)"], &[], None).await.unwrap();
         assert_eq!(refs, format!("refs/heads/gantry/{mission}"));
-        let message = git(&repo, &["log", "-1", "--format=%B", &publication.branch], &[], None).await.unwrap();
+        let message =
+            git(&repo, &["log", "-1", "--format=%B", &publication.branch], &[], None).await.unwrap();
         assert!(message.contains("head: abc"));
     }
 }

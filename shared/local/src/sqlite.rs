@@ -15,8 +15,7 @@ use gantry_domain::{Mission, MissionId, MissionStatus, Role, StepRecord, Subject
 use gantry_ports::{ApiToken, MissionPage, MissionStore, PortError, PortResult, TokenStore};
 
 /// Each entry moves the schema from version `index` to `index + 1` (kept in `PRAGMA user_version`).
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE missions (
+const MIGRATIONS: &[&str] = &["CREATE TABLE missions (
         id TEXT PRIMARY KEY,
         owner TEXT NOT NULL,
         status TEXT NOT NULL,
@@ -49,8 +48,7 @@ const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL,
         revoked_at TEXT
     );
-    CREATE UNIQUE INDEX live_token_names ON api_tokens (name) WHERE revoked_at IS NULL;",
-];
+    CREATE UNIQUE INDEX live_token_names ON api_tokens (name) WHERE revoked_at IS NULL;"];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -100,7 +98,8 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_error)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db_error)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_error)?;
-        let current: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(db_error)?;
+        let current: usize =
+            conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(db_error)?;
         if current > MIGRATIONS.len() {
             return Err(PortError::Failed(format!(
                 "the database schema (version {current}) is newer than this gantry (version {})",
@@ -124,7 +123,8 @@ impl SqliteStore {
     {
         let conn = Arc::clone(&self.conn);
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| PortError::Failed("sqlite connection poisoned".into()))?;
+            let mut guard =
+                conn.lock().map_err(|_| PortError::Failed("sqlite connection poisoned".into()))?;
             work(&mut guard)
         })
         .await
@@ -151,7 +151,9 @@ fn insert_turns(tx: &rusqlite::Transaction<'_>, id: &str, turns: &[Turn]) -> Por
         return Ok(());
     }
     let next: i64 = tx
-        .query_row("SELECT COALESCE(MAX(seq), -1) + 1 FROM turns WHERE mission_id = ?1", [id], |row| row.get(0))
+        .query_row("SELECT COALESCE(MAX(seq), -1) + 1 FROM turns WHERE mission_id = ?1", [id], |row| {
+            row.get(0)
+        })
         .map_err(db_error)?;
     let mut stmt = tx
         .prepare_cached("INSERT INTO turns (mission_id, seq, role, content, at) VALUES (?1, ?2, ?3, ?4, ?5)")
@@ -198,11 +200,13 @@ impl MissionStore for SqliteStore {
     async fn get(&self, id: &MissionId) -> PortResult<Option<Mission>> {
         let id = id.clone();
         self.with(move |conn| {
-            conn.query_row("SELECT body FROM missions WHERE id = ?1", [id.as_str()], |row| row.get::<_, String>(0))
-                .optional()
-                .map_err(db_error)?
-                .map(mission_from_body)
-                .transpose()
+            conn.query_row("SELECT body FROM missions WHERE id = ?1", [id.as_str()], |row| {
+                row.get::<_, String>(0)
+            })
+            .optional()
+            .map_err(db_error)?
+            .map(mission_from_body)
+            .transpose()
         })
         .await
     }
@@ -301,7 +305,11 @@ impl MissionStore for SqliteStore {
         Ok(self.list(owner, None, 1).await?.missions.into_iter().next())
     }
 
-    async fn active_consultation(&self, owner: &Subject, since: DateTime<Utc>) -> PortResult<Option<Mission>> {
+    async fn active_consultation(
+        &self,
+        owner: &Subject,
+        since: DateTime<Utc>,
+    ) -> PortResult<Option<Mission>> {
         let owner = owner.clone();
         self.with(move |conn| {
             Ok(query_missions(
@@ -318,11 +326,15 @@ impl MissionStore for SqliteStore {
 
     async fn in_flight(&self) -> PortResult<Vec<Mission>> {
         self.with(|conn| {
-            let statuses: Vec<&str> =
-                MissionStatus::ALL.into_iter().filter(|s| s.is_in_flight()).map(MissionStatus::as_str).collect();
+            let statuses: Vec<&str> = MissionStatus::ALL
+                .into_iter()
+                .filter(|s| s.is_in_flight())
+                .map(MissionStatus::as_str)
+                .collect();
             let placeholders = vec!["?"; statuses.len()].join(", ");
             let sql = format!("SELECT body FROM missions WHERE status IN ({placeholders}) ORDER BY id");
-            let args: Vec<&dyn rusqlite::ToSql> = statuses.iter().map(|s| s as &dyn rusqlite::ToSql).collect();
+            let args: Vec<&dyn rusqlite::ToSql> =
+                statuses.iter().map(|s| s as &dyn rusqlite::ToSql).collect();
             query_missions(conn, &sql, &args)
         })
         .await
@@ -341,8 +353,11 @@ impl MissionStore for SqliteStore {
 
     async fn final_before(&self, before: DateTime<Utc>) -> PortResult<Vec<Mission>> {
         self.with(move |conn| {
-            let missions =
-                query_missions(conn, "SELECT body FROM missions WHERE updated_at < ?1 ORDER BY id", &[&ts(before)])?;
+            let missions = query_missions(
+                conn,
+                "SELECT body FROM missions WHERE updated_at < ?1 ORDER BY id",
+                &[&ts(before)],
+            )?;
             Ok(missions.into_iter().filter(|m| m.status.is_final()).collect())
         })
         .await
@@ -367,8 +382,9 @@ impl MissionStore for SqliteStore {
     async fn steps(&self, id: &MissionId) -> PortResult<Vec<StepRecord>> {
         let id = id.clone();
         self.with(move |conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT body FROM steps WHERE mission_id = ?1 ORDER BY rowid").map_err(db_error)?;
+            let mut stmt = conn
+                .prepare_cached("SELECT body FROM steps WHERE mission_id = ?1 ORDER BY rowid")
+                .map_err(db_error)?;
             let bodies = stmt
                 .query_map([id.as_str()], |row| row.get::<_, String>(0))
                 .map_err(db_error)?

@@ -55,7 +55,10 @@ async fn listing_is_per_owner_newest_first_and_paged() {
     store.create(&mission("bob"), &[]).await.unwrap();
 
     let page = store.list(&Subject::new("alice"), None, 2).await.unwrap();
-    assert_eq!(page.missions.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), vec![ids[4].clone(), ids[3].clone()]);
+    assert_eq!(
+        page.missions.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        vec![ids[4].clone(), ids[3].clone()]
+    );
     let cursor = page.next_cursor.unwrap();
     let rest = store.list(&Subject::new("alice"), Some(&cursor), 10).await.unwrap();
     assert_eq!(rest.missions.len(), 3);
@@ -122,7 +125,13 @@ async fn data_survives_reopening_the_file() {
 #[tokio::test]
 async fn tokens_are_found_by_hash_and_revoked_by_name() {
     let store = SqliteStore::open_in_memory().unwrap();
-    let token = ApiToken { name: "siri".into(), subject: "owner".into(), token_sha256: "ab".repeat(32), created_at: Utc::now(), revoked_at: None };
+    let token = ApiToken {
+        name: "siri".into(),
+        subject: "owner".into(),
+        token_sha256: "ab".repeat(32),
+        created_at: Utc::now(),
+        revoked_at: None,
+    };
     store.create_token(&token).await.unwrap();
     let twin = ApiToken { token_sha256: "cd".repeat(32), ..token.clone() };
     assert!(matches!(store.create_token(&twin).await, Err(PortError::Conflict(_))));

@@ -61,7 +61,9 @@ impl EvidenceLog {
         if let Some(existing) = self.evidence.get(&key).await? {
             // Write-once: the same bytes again are fine (a retried step), different bytes are not.
             if existing != bytes {
-                return Err(PortError::Conflict(format!("evidence artifact {name} already exists with other contents")));
+                return Err(PortError::Conflict(format!(
+                    "evidence artifact {name} already exists with other contents"
+                )));
             }
             return Ok(reference);
         }

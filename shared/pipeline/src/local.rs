@@ -12,7 +12,8 @@ use tracing::Instrument;
 use gantry_asl::{StateMachine, TaskFailure, TaskInvoker};
 use gantry_domain::MissionId;
 use gantry_ports::{
-    BuildJob, BuildRunner, Execution, ExecutionState, MissionStore, ObjectStore, Orchestrator, PortError, PortResult,
+    BuildJob, BuildRunner, Execution, ExecutionState, MissionStore, ObjectStore, Orchestrator, PortError,
+    PortResult,
 };
 
 use crate::state::{Failure, PipelineState};
@@ -27,9 +28,13 @@ const LOCAL_FUNCTION_PREFIX: &str = "local:";
 
 /// Substitutions that point every Task of the definition at this process.
 pub fn local_substitutions() -> HashMap<String, String> {
-    let mut map: HashMap<String, String> =
-        Step::ALL.into_iter().map(|s| (s.substitution().to_owned(), format!("{LOCAL_FUNCTION_PREFIX}{}", s.name()))).collect();
-    for name in ["BuildClusterArn", "BuildTaskDefinitionArn", "BuildSubnetA", "BuildSubnetB", "BuildSecurityGroupId"] {
+    let mut map: HashMap<String, String> = Step::ALL
+        .into_iter()
+        .map(|s| (s.substitution().to_owned(), format!("{LOCAL_FUNCTION_PREFIX}{}", s.name())))
+        .collect();
+    for name in
+        ["BuildClusterArn", "BuildTaskDefinitionArn", "BuildSubnetA", "BuildSubnetB", "BuildSecurityGroupId"]
+    {
         map.insert(name.to_owned(), "local".to_owned());
     }
     map
@@ -85,21 +90,41 @@ impl Invoker {
             env_value(&parameters, "GANTRY_BUILD_LOG_URL"),
         ) {
             (Some(j), Some(r), Some(l)) => (j, r, l),
-            _ => return Err(failure("Gantry.BadBuildTask", "the build task is missing its job, report or log location")),
+            _ => {
+                return Err(failure(
+                    "Gantry.BadBuildTask",
+                    "the build task is missing its job, report or log location",
+                ))
+            }
         };
         let port = |e: PortError| failure("Gantry.BuildTaskFailed", e.to_string());
-        let bytes = self.objects.get(&job_key).await.map_err(port)?.ok_or_else(|| failure("Gantry.BuildTaskFailed", "the build job is missing"))?;
-        let job: BuildJobDoc = serde_json::from_slice(&bytes).map_err(|e| failure("Gantry.BuildTaskFailed", e.to_string()))?;
+        let bytes = self
+            .objects
+            .get(&job_key)
+            .await
+            .map_err(port)?
+            .ok_or_else(|| failure("Gantry.BuildTaskFailed", "the build job is missing"))?;
+        let job: BuildJobDoc =
+            serde_json::from_slice(&bytes).map_err(|e| failure("Gantry.BuildTaskFailed", e.to_string()))?;
         let design_image = match &job.design_image {
-            Some(image) => self.objects.get(&image.location).await.map_err(port)?.map(|bytes| (image.ext.clone(), bytes)),
+            Some(image) => {
+                self.objects.get(&image.location).await.map_err(port)?.map(|bytes| (image.ext.clone(), bytes))
+            }
             None => None,
         };
         let outcome = self
             .runner
-            .run(&BuildJob { mission: job.mission_id, attempt: job.attempt, manifest: job.manifest, design_image, limits: job.limits })
+            .run(&BuildJob {
+                mission: job.mission_id,
+                attempt: job.attempt,
+                manifest: job.manifest,
+                design_image,
+                limits: job.limits,
+            })
             .await
             .map_err(port)?;
-        let report = serde_json::to_vec(&outcome.report).map_err(|e| failure("Gantry.BuildTaskFailed", e.to_string()))?;
+        let report = serde_json::to_vec(&outcome.report)
+            .map_err(|e| failure("Gantry.BuildTaskFailed", e.to_string()))?;
         self.objects.put(&log_key, &outcome.log, "text/plain").await.map_err(port)?;
         self.objects.put(&report_key, &report, "application/json").await.map_err(port)?;
         Ok(json!({"LastStatus": "STOPPED", "Containers": [{"ExitCode": 0}]}))
@@ -151,7 +176,14 @@ impl LocalOrchestrator {
 
     /// Spawns the definition from `start_at` (its StartAt when `None`), unless an execution of
     /// that name exists: check and insert happen under one lock, so a name runs at most once.
-    fn spawn(&self, name: String, mission: MissionId, dispatch: u32, input: Value, start_at: Option<&'static str>) -> bool {
+    fn spawn(
+        &self,
+        name: String,
+        mission: MissionId,
+        dispatch: u32,
+        input: Value,
+        start_at: Option<&'static str>,
+    ) -> bool {
         let mut runs = self.runs();
         if runs.contains_key(&name) {
             return false;
@@ -213,11 +245,19 @@ impl LocalOrchestrator {
                 self.start(&mission.id, mission.dispatches).await?;
             } else {
                 tracing::warn!(mission_id = %mission.id, status = %mission.status, "finalizing an interrupted mission");
-                let mut state = PipelineState::new(mission.id.clone(), mission.deploy, mission.publish, mission.dispatches);
+                let mut state = PipelineState::new(
+                    mission.id.clone(),
+                    mission.deploy,
+                    mission.publish,
+                    mission.dispatches,
+                );
                 state.attempt = Some(mission.attempts.max(1));
                 state.failure = Some(Failure {
                     error: "Gantry.Interrupted".into(),
-                    cause: format!("interrupted: the server stopped while the mission was {}", mission.status),
+                    cause: format!(
+                        "interrupted: the server stopped while the mission was {}",
+                        mission.status
+                    ),
                 });
                 let input = serde_json::to_value(&state).map_err(|e| PortError::Failed(e.to_string()))?;
                 self.spawn(name, mission.id.clone(), mission.dispatches, input, Some("RecordFailure"));
@@ -235,8 +275,13 @@ impl Orchestrator for LocalOrchestrator {
             return Ok(Execution { started: false, trace_url: None });
         }
         let record = self.store.get(mission).await?.ok_or(PortError::NotFound)?;
-        let input = serde_json::to_value(PipelineState::new(mission.clone(), record.deploy, record.publish, dispatch))
-            .map_err(|e| PortError::Failed(e.to_string()))?;
+        let input = serde_json::to_value(PipelineState::new(
+            mission.clone(),
+            record.deploy,
+            record.publish,
+            dispatch,
+        ))
+        .map_err(|e| PortError::Failed(e.to_string()))?;
         let started = self.spawn(name, mission.clone(), dispatch, input, None);
         if started {
             tracing::info!(mission_id = %mission, dispatch, "execution started");

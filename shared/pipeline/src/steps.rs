@@ -17,7 +17,8 @@ use gantry_domain::{
     BuildReport, GantryManifest, Mission, MissionId, MissionStatus, Role, StepName, StepRecord, StepStatus,
 };
 use gantry_ports::{
-    evidence_keys, Brain, DeployRequest, Deployer, MissionStore, ObjectStore, PortError, PublishRequest, Publisher,
+    evidence_keys, Brain, DeployRequest, Deployer, MissionStore, ObjectStore, PortError, PublishRequest,
+    Publisher,
 };
 
 use crate::evidence_log::EvidenceLog;
@@ -245,7 +246,11 @@ impl Steps {
     }
 
     /// Read-modify-write of the mission with the version check, retried on lost races.
-    async fn update(&self, id: &MissionId, change: impl Fn(&mut Mission) -> StepResult<()>) -> StepResult<Mission> {
+    async fn update(
+        &self,
+        id: &MissionId,
+        change: impl Fn(&mut Mission) -> StepResult<()>,
+    ) -> StepResult<Mission> {
         for _ in 0..8 {
             let mut mission = self.mission(id).await?;
             change(&mut mission)?;
@@ -286,7 +291,13 @@ impl Steps {
         Ok(record)
     }
 
-    async fn step_ended(&self, id: &MissionId, mut record: StepRecord, ok: bool, detail: String) -> StepResult<()> {
+    async fn step_ended(
+        &self,
+        id: &MissionId,
+        mut record: StepRecord,
+        ok: bool,
+        detail: String,
+    ) -> StepResult<()> {
         record.status = if ok { StepStatus::Succeeded } else { StepStatus::Failed };
         record.ended_at = Some(Utc::now());
         record.detail = Some(clip(&detail, 500));
@@ -300,7 +311,8 @@ impl Steps {
             .get(&manifest_key(id, attempt))
             .await?
             .ok_or_else(|| StepError::Failed(format!("the manifest of attempt {attempt} is missing")))?;
-        serde_json::from_slice(&bytes).map_err(|e| StepError::Failed(format!("the stored manifest is unreadable: {e}")))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| StepError::Failed(format!("the stored manifest is unreadable: {e}")))
     }
 
     /// Stores a manifest version (working copy and write-once evidence artifact) and records it.
@@ -368,7 +380,8 @@ impl Steps {
             if let Some(bytes) = self.objects.get(&image_key).await? {
                 let ext = image_key.rsplit('.').next().unwrap_or("bin");
                 let name = artifact_name(state.dispatch, &format!("design-reference.{ext}"));
-                design_image = Some(self.evidence.artifact(&id, &name, "application/octet-stream", &bytes).await?);
+                design_image =
+                    Some(self.evidence.artifact(&id, &name, "application/octet-stream", &bytes).await?);
             }
         }
         self.record_approval(&state, &mission, design_image).await?;
@@ -379,8 +392,9 @@ impl Steps {
                     .get(key)
                     .await?
                     .ok_or_else(|| StepError::Failed("the given manifest is missing".into()))?;
-                let manifest: GantryManifest = serde_json::from_slice(&bytes)
-                    .map_err(|e| StepError::Failed(format!("the given manifest is not a GantryManifest: {e}")))?;
+                let manifest: GantryManifest = serde_json::from_slice(&bytes).map_err(|e| {
+                    StepError::Failed(format!("the given manifest is not a GantryManifest: {e}"))
+                })?;
                 let detail = format!("using the given manifest ({} files)", manifest.files.len());
                 (manifest, json!({"source": "given"}), detail)
             }
@@ -412,7 +426,11 @@ impl Steps {
         let manifest = self.load_manifest(&id, attempt).await?;
         let verdict = self.policy.evaluate(&manifest);
         self.evidence
-            .append(&id, kinds::POLICY_VERDICT, json!({"attempt": attempt, "allowed": verdict.allowed, "violations": verdict.violations}))
+            .append(
+                &id,
+                kinds::POLICY_VERDICT,
+                json!({"attempt": attempt, "allowed": verdict.allowed, "violations": verdict.violations}),
+            )
             .await?;
         let detail = if verdict.allowed {
             format!("{} files passed every rule", manifest.files.len())
@@ -453,11 +471,18 @@ impl Steps {
         .await?;
         self.step_started(&id, StepName::Build, attempt).await?;
         let manifest = self.load_manifest(&id, attempt).await?;
-        let design_image = mission.consultation.as_ref().and_then(|c| c.brief.design_image.clone()).map(|key| {
-            DesignImageRef { ext: key.rsplit('.').next().unwrap_or("bin").to_owned(), location: key }
-        });
+        let design_image =
+            mission.consultation.as_ref().and_then(|c| c.brief.design_image.clone()).map(|key| {
+                DesignImageRef { ext: key.rsplit('.').next().unwrap_or("bin").to_owned(), location: key }
+            });
         let keys = build_keys(&id, attempt);
-        let job = BuildJobDoc { mission_id: id.clone(), attempt, manifest, limits: self.policy.build, design_image };
+        let job = BuildJobDoc {
+            mission_id: id.clone(),
+            attempt,
+            manifest,
+            limits: self.policy.build,
+            design_image,
+        };
         let bytes = serde_json::to_vec(&job).map_err(|e| StepError::Failed(e.to_string()))?;
         self.objects.put(&keys.job_url, &bytes, "application/json").await?;
         // Outputs of an earlier try of this attempt must not be mistaken for this one's.
@@ -478,7 +503,8 @@ impl Steps {
             Some(bytes) => serde_json::from_slice::<BuildReport>(&bytes)
                 .map_err(|e| StepError::Failed(format!("the build report is unreadable: {e}")))?,
             None => {
-                let cause = state.build_failure.as_ref().map(failure_reason).unwrap_or_else(|| "no report".into());
+                let cause =
+                    state.build_failure.as_ref().map(failure_reason).unwrap_or_else(|| "no report".into());
                 let timed_out = state.build_failure.as_ref().is_some_and(|f| f.error == "States.Timeout");
                 BuildReport {
                     passed: false,
@@ -496,7 +522,11 @@ impl Steps {
         let log_name = artifact_name(state.dispatch, &format!("build-{attempt}.log"));
         let log_artifact = self.evidence.artifact(&id, &log_name, "text/plain", &log).await?;
         self.evidence
-            .append(&id, kinds::BUILD_REPORT, json!({"attempt": attempt, "report": report, "artifact": log_artifact.to_value()}))
+            .append(
+                &id,
+                kinds::BUILD_REPORT,
+                json!({"attempt": attempt, "report": report, "artifact": log_artifact.to_value()}),
+            )
             .await?;
         let secs = report.duration_ms as f64 / 1000.0;
         let detail = if report.passed {
@@ -507,7 +537,11 @@ impl Steps {
             format!("audit ran out of memory ({} MiB)", report.limits.memory_mb)
         } else {
             let last = report.log_tail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
-            format!("audit failed (exit {}): {}", report.exit_code.map_or("signal".into(), |c| c.to_string()), clip(last, 200))
+            format!(
+                "audit failed (exit {}): {}",
+                report.exit_code.map_or("signal".into(), |c| c.to_string()),
+                clip(last, 200)
+            )
         };
         let record = StepRecord {
             name: StepName::Build,
@@ -544,12 +578,11 @@ impl Steps {
         let mission = self.enter(&id, MissionStatus::Healing).await?;
         let record = self.step_started(&id, StepName::Heal, to).await?;
         let previous = self.load_manifest(&id, from).await?;
-        let report_bytes = self
-            .objects
-            .get(&build_keys(&id, from).report_url)
-            .await?;
+        let report_bytes = self.objects.get(&build_keys(&id, from).report_url).await?;
         let report = match report_bytes {
-            Some(bytes) => serde_json::from_slice::<BuildReport>(&bytes).map_err(|e| StepError::Failed(e.to_string()))?,
+            Some(bytes) => {
+                serde_json::from_slice::<BuildReport>(&bytes).map_err(|e| StepError::Failed(e.to_string()))?
+            }
             None => BuildReport {
                 passed: false,
                 exit_code: None,
@@ -599,7 +632,9 @@ impl Steps {
             Ok(())
         })
         .await?;
-        self.evidence.append(&id, kinds::DEPLOY, serde_json::to_value(&deployment).unwrap_or(Value::Null)).await?;
+        self.evidence
+            .append(&id, kinds::DEPLOY, serde_json::to_value(&deployment).unwrap_or(Value::Null))
+            .await?;
         self.step_ended(&id, record, true, format!("live at {}", deployment.url)).await?;
         Ok(state)
     }
@@ -618,7 +653,12 @@ impl Steps {
              or, from an exported pack: gantry verify --file pack.json --artifacts DIR\n{}",
             mission.url.as_deref().map(|u| format!("\nPreview: {u}\n")).unwrap_or_default()
         );
-        let request = PublishRequest { mission: id.clone(), manifest, title: format!("Gantry: {}", mission.title), body };
+        let request = PublishRequest {
+            mission: id.clone(),
+            manifest,
+            title: format!("Gantry: {}", mission.title),
+            body,
+        };
         let publication = match self.publisher.publish(&request).await {
             Ok(p) => p,
             Err(e) => {
@@ -633,10 +673,16 @@ impl Steps {
             Ok(())
         })
         .await?;
-        self.evidence.append(&id, kinds::PUBLISH, serde_json::to_value(&publication).unwrap_or(Value::Null)).await?;
+        self.evidence
+            .append(&id, kinds::PUBLISH, serde_json::to_value(&publication).unwrap_or(Value::Null))
+            .await?;
         let detail = match &publication.pr_url {
             Some(url) => format!("pull request {url}"),
-            None => format!("committed {} on {}", &publication.commit[..publication.commit.len().min(12)], publication.branch),
+            None => format!(
+                "committed {} on {}",
+                &publication.commit[..publication.commit.len().min(12)],
+                publication.branch
+            ),
         };
         self.step_ended(&id, record, true, detail).await?;
         Ok(state)
@@ -673,7 +719,13 @@ impl Steps {
             Ok(())
         })
         .await?;
-        self.step_ended(&id, record, true, format!("sealed and signed; head {}", &head[..16.min(head.len())])).await?;
+        self.step_ended(
+            &id,
+            record,
+            true,
+            format!("sealed and signed; head {}", &head[..16.min(head.len())]),
+        )
+        .await?;
         Ok(state)
     }
 

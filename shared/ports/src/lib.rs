@@ -120,7 +120,13 @@ pub trait ObjectStore: Send + Sync {
     ) -> PortResult<PresignedPut>;
     /// Checks an upload that arrived at this server against the query string of its presigned URL.
     /// Only the local shape receives uploads itself; S3 checks its own signatures.
-    fn verify_presigned_put(&self, key: &str, content_type: &str, content_length: u64, query: &str) -> PortResult<()> {
+    fn verify_presigned_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        query: &str,
+    ) -> PortResult<()> {
         let _ = (key, content_type, content_length, query);
         Err(PortError::Invalid("this object store does not receive uploads itself".into()))
     }
