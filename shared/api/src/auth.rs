@@ -30,12 +30,16 @@ pub const API_TOKEN_PREFIX: &str = "gty_";
 /// Hashes a password with argon2id and a random salt (PHC string).
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// Whether `password` matches the PHC `hash`. A malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash)
+        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// A random password for a first start without one configured.
@@ -75,7 +79,12 @@ fn mac(key: &[u8], payload: &str) -> Hmac<Sha256> {
 }
 
 /// Issues a session token for `subject`, valid for `ttl`.
-pub fn issue_session(key: &[u8], subject: &str, now: DateTime<Utc>, ttl: Duration) -> (String, DateTime<Utc>) {
+pub fn issue_session(
+    key: &[u8],
+    subject: &str,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> (String, DateTime<Utc>) {
     let expires_at = now + chrono::Duration::seconds(ttl.as_secs() as i64);
     let claims = Claims { sub: subject.to_owned(), exp: expires_at.timestamp() };
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());

@@ -39,9 +39,12 @@ pub enum ApiError {
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, String, String) {
         match self {
-            ApiError::BadRequest(m) => {
-                (StatusCode::BAD_REQUEST, "bad_request", m.clone(), "I couldn't understand that request.".into())
-            }
+            ApiError::BadRequest(m) => (
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                m.clone(),
+                "I couldn't understand that request.".into(),
+            ),
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -105,7 +108,9 @@ impl From<PortError> for ApiError {
             PortError::NotFound => ApiError::NotFound,
             PortError::Conflict(m) => ApiError::Conflict(m),
             PortError::Invalid(m) => ApiError::BadRequest(m),
-            PortError::Unavailable { service, message } => ApiError::Unavailable(format!("{service}: {message}")),
+            PortError::Unavailable { service, message } => {
+                ApiError::Unavailable(format!("{service}: {message}"))
+            }
             PortError::Failed(m) => ApiError::Internal(m),
         }
     }

@@ -37,7 +37,9 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         JsonRejection::MissingJsonContentType(_) => {
             ApiError::BadRequest("send JSON with `Content-Type: application/json`".into())
         }
-        JsonRejection::JsonDataError(e) => ApiError::BadRequest(format!("the JSON does not fit: {}", e.body_text())),
+        JsonRejection::JsonDataError(e) => {
+            ApiError::BadRequest(format!("the JSON does not fit: {}", e.body_text()))
+        }
         JsonRejection::JsonSyntaxError(_) => ApiError::BadRequest("the body is not valid JSON".into()),
         other => ApiError::BadRequest(other.body_text()),
     }

@@ -52,7 +52,8 @@ pub fn check(bytes: &[u8]) -> Result<&'static str, ApiError> {
     if bytes.len() as u64 > MAX_IMAGE_BYTES {
         return Err(ApiError::TooLarge);
     }
-    sniff(bytes).ok_or_else(|| ApiError::Unprocessable("The image must be a PNG, JPEG, WebP or GIF file.".into()))
+    sniff(bytes)
+        .ok_or_else(|| ApiError::Unprocessable("The image must be a PNG, JPEG, WebP or GIF file.".into()))
 }
 
 /// Decodes an inline base64 image (a `data:` URL prefix is tolerated).

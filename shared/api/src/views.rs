@@ -48,7 +48,10 @@ impl From<&StepRecord> for StepView {
     fn from(s: &StepRecord) -> Self {
         Self {
             name: s.name.as_str().to_owned(),
-            status: serde_json::to_value(s.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            status: serde_json::to_value(s.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
             attempt: s.attempt,
             started_at: s.started_at,
             ended_at: s.ended_at,
@@ -125,7 +128,9 @@ pub fn status_speech(mission: &Mission) -> String {
         PrOpened => format!("The pull request for {title} is open."),
         Success => format!("{title} is done: built, tested and delivered."),
         Blocked => format!("{title} was blocked by the policy check."),
-        Failed => format!("{title} failed. {}", mission.error.as_deref().map(|e| short(e, 120)).unwrap_or_default()),
+        Failed => {
+            format!("{title} failed. {}", mission.error.as_deref().map(|e| short(e, 120)).unwrap_or_default())
+        }
         Timeout => format!("{title} ran out of time."),
         Cancelled => format!("{title} was cancelled."),
         Expired => format!("The conversation about {title} expired."),
@@ -152,7 +157,15 @@ pub fn speakable(text: &str) -> String {
         .filter(|c| !matches!(c, '*' | '_' | '`' | '#' | '<' | '>' | '[' | ']'))
         .map(|c| if c.is_whitespace() { ' ' } else { c })
         .collect();
-    let collapsed = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Links are for screens; Siri would spell them out.
+    let collapsed = plain
+        .split_whitespace()
+        .filter(|word| {
+            let lower = word.to_ascii_lowercase();
+            !(lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www."))
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     if collapsed.chars().count() <= MAX {
         return collapsed;
     }
@@ -171,6 +184,13 @@ mod tests {
         let speech = speakable(&long);
         assert!(speech.chars().count() <= 250, "{}", speech.chars().count());
         assert!(!speech.contains('*') && !speech.contains('`'));
+    }
+
+    #[test]
+    fn speech_never_reads_out_links() {
+        let speech =
+            speakable("Your app is live at https://example.test/preview/1 and www.example.test too.");
+        assert_eq!(speech, "Your app is live at and too.");
     }
 
     #[test]

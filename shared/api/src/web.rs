@@ -14,14 +14,16 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The chat page's policy: no inline scripts, nothing from elsewhere.
-pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+pub const PAGE_CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
      connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Previews are generated code served from this origin: the sandbox gives them an opaque
-/// origin, so their scripts cannot call the API with the owner's cookie.
+/// origin, so their scripts cannot call the API with the owner's cookie (an opaque origin's
+/// fetches carry no credentials, and API responses carry no CORS headers).
 pub const PREVIEW_CSP: &str = "sandbox allow-scripts allow-forms allow-modals allow-popups allow-downloads; \
      default-src 'self' data: blob:; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
-     connect-src 'none'; frame-ancestors 'self'";
+     connect-src 'self'; frame-ancestors 'self'";
 
 struct Asset {
     path: &'static str,
@@ -30,7 +32,11 @@ struct Asset {
 }
 
 const ASSETS: &[Asset] = &[
-    Asset { path: "app.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/app.js") },
+    Asset {
+        path: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../web/app.js"),
+    },
     Asset { path: "app.css", content_type: "text/css; charset=utf-8", body: include_str!("../web/app.css") },
 ];
 
@@ -98,7 +104,13 @@ async fn serve_preview(state: &AppState, raw_id: &str, rest: &str) -> Result<Res
     let id: MissionId = raw_id.parse().map_err(|_| ApiError::NotFound)?;
     let path = preview_file(root, &id, rest).ok_or(ApiError::NotFound)?;
     let bytes = tokio::fs::read(&path).await.map_err(|_| ApiError::NotFound)?;
-    Ok(with_headers(bytes, content_type_for(&path), PREVIEW_CSP))
+    let mut response = with_headers(bytes, content_type_for(&path), PREVIEW_CSP);
+    // The sandboxed page's own fetches (e.g. `data.json`) come from an opaque origin, so they
+    // are cross-origin: preview files are public, so any origin may read them (no credentials).
+    response
+        .headers_mut()
+        .insert(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    Ok(response)
 }
 
 pub async fn preview_root(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Response {
@@ -109,7 +121,10 @@ pub async fn preview_root(State(state): State<AppState>, UrlPath(id): UrlPath<St
     ApiError::NotFound.into_response()
 }
 
-pub async fn preview(State(state): State<AppState>, UrlPath((id, rest)): UrlPath<(String, String)>) -> Response {
+pub async fn preview(
+    State(state): State<AppState>,
+    UrlPath((id, rest)): UrlPath<(String, String)>,
+) -> Response {
     serve_preview(&state, &id, &rest).await.unwrap_or_else(IntoResponse::into_response)
 }
 

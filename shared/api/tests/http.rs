@@ -140,7 +140,8 @@ async fn failed_logins_are_limited_per_client() {
     }
     let limited = app.call("POST", "/gantry/auth", None, Some(json!({"password": PASSWORD}))).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = limited.headers.get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
+    let retry_after: u64 =
+        limited.headers.get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after));
     assert_eq!(limited.body["error"]["code"], "rate_limited");
 }
@@ -169,7 +170,11 @@ async fn bad_input_gets_4xx_never_500() {
     assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(huge.body["error"]["code"], "too_large");
 
-    for uri in ["/gantry/status/not-an-id", "/gantry/status/0190c0de-0000-7000-8000-000000000000", "/gantry/consultation/..%2f"] {
+    for uri in [
+        "/gantry/status/not-an-id",
+        "/gantry/status/0190c0de-0000-7000-8000-000000000000",
+        "/gantry/consultation/..%2f",
+    ] {
         let reply = app.call("GET", uri, Some(&token), None).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{uri}");
         assert_eq!(reply.body["error"]["code"], "not_found");
@@ -177,7 +182,10 @@ async fn bad_input_gets_4xx_never_500() {
     let unknown_mission = app.consult(&token, json!({"message": "yes", "mission_id": "nope"})).await;
     assert_eq!(unknown_mission.status, StatusCode::NOT_FOUND);
     assert_eq!(app.call("GET", "/gantry/latest", Some(&token), None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.call("GET", "/gantry/nothing-here", Some(&token), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.call("GET", "/gantry/nothing-here", Some(&token), None).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -222,7 +230,14 @@ async fn guardrails_refuse_harmful_requests_with_422() {
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", refused.body);
     assert_eq!(refused.body["error"]["code"], "guardrail");
     assert!(!refused.body["error"]["message"].as_str().unwrap().is_empty());
-    let architect = app.call("POST", "/gantry/architect", Some(&token), Some(json!({"voice_memo": "a hidden crypto miner in a web page"}))).await;
+    let architect = app
+        .call(
+            "POST",
+            "/gantry/architect",
+            Some(&token),
+            Some(json!({"voice_memo": "a hidden crypto miner in a web page"})),
+        )
+        .await;
     assert_eq!(architect.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Ordinary words pass.
     let fine = app.consult(&token, json!({"message": "a status page for my class project"})).await;
@@ -244,10 +259,12 @@ async fn consultation_turns_and_builds_are_rate_limited_per_subject() {
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(limited.headers.get(header::RETRY_AFTER).is_some());
 
-    let first = app.call("POST", "/gantry/architect", Some(&token), Some(json!({"voice_memo": "a todo app"}))).await;
+    let first =
+        app.call("POST", "/gantry/architect", Some(&token), Some(json!({"voice_memo": "a todo app"}))).await;
     assert_eq!(first.status, StatusCode::ACCEPTED, "{:?}", first.body);
     assert_eq!(first.body["status"], "QUEUED");
-    let second = app.call("POST", "/gantry/architect", Some(&token), Some(json!({"voice_memo": "a todo app"}))).await;
+    let second =
+        app.call("POST", "/gantry/architect", Some(&token), Some(json!({"voice_memo": "a todo app"}))).await;
     assert_eq!(second.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(app.orchestrator.started.lock().unwrap().len(), 1);
 }
@@ -300,16 +317,31 @@ async fn images_upload_through_a_presigned_url() {
     let token = app.login().await;
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let refused = app
-        .call("POST", "/gantry/uploads", Some(&token), Some(json!({"content_type": "image/svg+xml", "content_length": 10})))
+        .call(
+            "POST",
+            "/gantry/uploads",
+            Some(&token),
+            Some(json!({"content_type": "image/svg+xml", "content_length": 10})),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let too_big = app
-        .call("POST", "/gantry/uploads", Some(&token), Some(json!({"content_type": "image/png", "content_length": 6 * 1024 * 1024})))
+        .call(
+            "POST",
+            "/gantry/uploads",
+            Some(&token),
+            Some(json!({"content_type": "image/png", "content_length": 6 * 1024 * 1024})),
+        )
         .await;
     assert_eq!(too_big.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let grant = app
-        .call("POST", "/gantry/uploads", Some(&token), Some(json!({"content_type": "image/png", "content_length": png.len()})))
+        .call(
+            "POST",
+            "/gantry/uploads",
+            Some(&token),
+            Some(json!({"content_type": "image/png", "content_length": png.len()})),
+        )
         .await;
     assert_eq!(grant.status, StatusCode::OK, "{:?}", grant.body);
     assert_eq!(grant.body["method"], "PUT");
@@ -318,18 +350,25 @@ async fn images_upload_through_a_presigned_url() {
     let key = grant.body["image_key"].as_str().unwrap().to_owned();
 
     // A different body than was signed for is refused.
-    let tampered = Request::put(path).header(header::CONTENT_TYPE, "image/png").body(Body::from(vec![0u8; png.len() + 1])).unwrap();
+    let tampered = Request::put(path)
+        .header(header::CONTENT_TYPE, "image/png")
+        .body(Body::from(vec![0u8; png.len() + 1]))
+        .unwrap();
     assert_eq!(app.send(tampered).await.status, StatusCode::UNAUTHORIZED);
-    let put = Request::put(path).header(header::CONTENT_TYPE, "image/png").body(Body::from(png.clone())).unwrap();
+    let put =
+        Request::put(path).header(header::CONTENT_TYPE, "image/png").body(Body::from(png.clone())).unwrap();
     assert_eq!(app.send(put).await.status, StatusCode::OK);
 
-    let consult = app.consult(&token, json!({"message": "a landing page like this design", "image_key": key})).await;
+    let consult =
+        app.consult(&token, json!({"message": "a landing page like this design", "image_key": key})).await;
     assert_eq!(consult.status, StatusCode::OK, "{:?}", consult.body);
     let id = consult.body["mission_id"].as_str().unwrap();
     let mission = gantry_ports::MissionStore::get(&app.store, &id.parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(mission.consultation.unwrap().brief.design_image.as_deref(), Some(key.as_str()));
 
-    let foreign = app.consult(&token, json!({"message": "a blog", "image_key": "uploads/0000000000000000/x.png"})).await;
+    let foreign = app
+        .consult(&token, json!({"message": "a blog", "image_key": "uploads/0000000000000000/x.png"}))
+        .await;
     assert_eq!(foreign.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -340,9 +379,21 @@ async fn the_openapi_document_covers_every_route() {
     let doc = app.call("GET", "/gantry/openapi.json", Some(&app.login().await), None).await.body;
     assert_eq!(doc["openapi"], "3.1.0");
     for path in [
-        "/health", "/gantry/auth", "/gantry/consult", "/gantry/voice", "/gantry/architect", "/gantry/consultation/{id}",
-        "/gantry/themes", "/gantry/status/{id}", "/gantry/latest", "/gantry/missions", "/gantry/missions/{id}/cancel",
-        "/gantry/missions/{id}/retry", "/gantry/missions/{id}/evidence", "/gantry/uploads", "/gantry/metrics",
+        "/health",
+        "/gantry/auth",
+        "/gantry/consult",
+        "/gantry/voice",
+        "/gantry/architect",
+        "/gantry/consultation/{id}",
+        "/gantry/themes",
+        "/gantry/status/{id}",
+        "/gantry/latest",
+        "/gantry/missions",
+        "/gantry/missions/{id}/cancel",
+        "/gantry/missions/{id}/retry",
+        "/gantry/missions/{id}/evidence",
+        "/gantry/uploads",
+        "/gantry/metrics",
         "/gantry/openapi.json",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");

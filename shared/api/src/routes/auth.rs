@@ -46,7 +46,8 @@ pub async fn login(
         }
         return Err(ApiError::WrongPassword);
     }
-    let (token, expires_at) = issue_session(&state.config.token_key, OWNER, Utc::now(), state.config.session_ttl);
+    let (token, expires_at) =
+        issue_session(&state.config.token_key, OWNER, Utc::now(), state.config.session_ttl);
     let cookie = format!(
         "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
         state.config.session_ttl.as_secs(),

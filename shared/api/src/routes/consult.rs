@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use gantry_domain::consultation::{decide, Consultation, ConsultationStatus, TurnDecision};
+use gantry_domain::consultation::{decide, ConsultationStatus, TurnDecision};
 use gantry_domain::mission::title_from;
 use gantry_domain::{guardrails, intent, Mission, MissionId, MissionStatus, Role, Subject, Turn};
 use gantry_ports::PortError;
@@ -66,7 +66,13 @@ fn check_message(state: &AppState, message: &str) -> ApiResult<String> {
     Ok(message.to_owned())
 }
 
-async fn limit(state: &AppState, key: String, limit: u32, window: Duration, what: &'static str) -> ApiResult<()> {
+async fn limit(
+    state: &AppState,
+    key: String,
+    limit: u32,
+    window: Duration,
+    what: &'static str,
+) -> ApiResult<()> {
     match state.limiter.hit(&key, limit, window).await? {
         Ok(()) => Ok(()),
         Err(retry_after) => Err(ApiError::RateLimited { retry_after, what }),
@@ -87,7 +93,11 @@ pub(crate) async fn owned(state: &AppState, caller: &Caller, id: &MissionId) -> 
 }
 
 /// Resolves the design image of a request to an object key, storing inline images.
-async fn attach_image(state: &AppState, caller: &Caller, request: &ConsultRequest) -> ApiResult<Option<String>> {
+async fn attach_image(
+    state: &AppState,
+    caller: &Caller,
+    request: &ConsultRequest,
+) -> ApiResult<Option<String>> {
     if let Some(data) = &request.image_base64 {
         let bytes = images::decode_inline(data)?;
         let content_type = images::check(&bytes)?;
@@ -198,8 +208,14 @@ async fn turn(
 ) -> ApiResult<TurnOutcome> {
     let message = check_message(state, &request.message)?;
     let per_minute = state.config.limits.consult_per_minute;
-    limit(state, format!("consult:{}", caller.subject), per_minute, Duration::from_secs(60), "messages a minute")
-        .await?;
+    limit(
+        state,
+        format!("consult:{}", caller.subject),
+        per_minute,
+        Duration::from_secs(60),
+        "messages a minute",
+    )
+    .await?;
     let image = attach_image(state, caller, &request).await?;
     let now = Utc::now();
 
@@ -221,7 +237,9 @@ async fn turn(
 
     let decision = decide(existing.as_ref().and_then(|m| m.consultation.as_ref()), &message);
     match (decision, existing) {
-        (TurnDecision::Build, Some(mission)) => dispatch(state, caller, mission, &request, message, image).await,
+        (TurnDecision::Build, Some(mission)) => {
+            dispatch(state, caller, mission, &request, message, image).await
+        }
         (_, existing) => consult_turn(state, caller, existing, &request, message, image, now).await,
     }
 }
@@ -265,14 +283,16 @@ async fn consult_turn(
             mission.updated_at = now;
             state.store.save(&mut mission, &[user_turn, assistant]).await.map_err(|e| match e {
                 PortError::Conflict(_) => ApiError::Conflict(
-                    "Another message for this mission arrived at the same time; please send yours again.".into(),
+                    "Another message for this mission arrived at the same time; please send yours again."
+                        .into(),
                 ),
                 other => other.into(),
             })?;
             mission
         }
         None => {
-            let mut mission = Mission::new(caller.subject.clone(), title_from(&message), MissionStatus::AwaitingInput, now);
+            let mut mission =
+                Mission::new(caller.subject.clone(), title_from(&message), MissionStatus::AwaitingInput, now);
             mission.consultation = Some(consultation);
             apply_flags(&mut mission, request);
             mission.tokens.add(reply.usage);
@@ -305,7 +325,7 @@ async fn dispatch(
 ) -> ApiResult<TurnOutcome> {
     limit_builds(state, &caller.subject).await?;
     let now = Utc::now();
-    let mut consultation = mission.consultation.clone().unwrap_or_else(Consultation::new);
+    let mut consultation = mission.consultation.clone().unwrap_or_default();
     consultation.status = ConsultationStatus::ReadyToBuild;
     consultation.question = None;
     if image.is_some() {

@@ -20,7 +20,9 @@ pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
 pub async fn themes() -> Json<serde_json::Value> {
     let themes: Vec<_> = Theme::ALL
         .into_iter()
-        .map(|t| json!({"id": t.id(), "name": t.name(), "description": t.description(), "colors": t.colors()}))
+        .map(
+            |t| json!({"id": t.id(), "name": t.name(), "description": t.description(), "colors": t.colors()}),
+        )
         .collect();
     Json(json!({ "themes": themes }))
 }
@@ -76,7 +78,8 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> ApiResult
             "total_ms": if mission.status.is_final() { json!(total_ms) } else { json!(null) },
         }));
     }
-    let finished = missions.iter().filter(|m| m.status.is_final() && m.status != MissionStatus::Expired).count();
+    let finished =
+        missions.iter().filter(|m| m.status.is_final() && m.status != MissionStatus::Expired).count();
     let succeeded = missions.iter().filter(|m| m.status.is_successful()).count();
     let mean_phase_ms: BTreeMap<&str, u64> = StepName::ALL
         .into_iter()

@@ -17,7 +17,11 @@ use crate::routes::consult::{limit_builds, owned, start_execution};
 use crate::state::AppState;
 use crate::views::StatusView;
 
-pub async fn status(State(state): State<AppState>, caller: Caller, MissionPath(id): MissionPath) -> ApiResult<Json<StatusView>> {
+pub async fn status(
+    State(state): State<AppState>,
+    caller: Caller,
+    MissionPath(id): MissionPath,
+) -> ApiResult<Json<StatusView>> {
     let mission = owned(&state, &caller, &id).await?;
     let steps = state.store.steps(&id).await?;
     Ok(Json(StatusView::new(&mission, &steps)))
@@ -47,7 +51,9 @@ pub async fn list(
     let missions: Vec<_> = page
         .missions
         .iter()
-        .map(|m| json!({"mission_id": m.id, "status": m.status, "title": m.title, "created_at": m.created_at}))
+        .map(
+            |m| json!({"mission_id": m.id, "status": m.status, "title": m.title, "created_at": m.created_at}),
+        )
         .collect();
     let mut body = json!({ "missions": missions });
     if let Some(cursor) = page.next_cursor {
@@ -75,7 +81,11 @@ pub async fn consultation(
     })))
 }
 
-pub async fn cancel(State(state): State<AppState>, caller: Caller, MissionPath(id): MissionPath) -> ApiResult<Response> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    MissionPath(id): MissionPath,
+) -> ApiResult<Response> {
     let mut mission = owned(&state, &caller, &id).await?;
     if !mission.status.is_cancellable() {
         return Err(ApiError::Conflict(format!("A {} mission cannot be cancelled.", mission.status)));
@@ -106,7 +116,11 @@ pub async fn cancel(State(state): State<AppState>, caller: Caller, MissionPath(i
     Err(ApiError::Conflict("The mission kept changing; please try again.".into()))
 }
 
-pub async fn retry(State(state): State<AppState>, caller: Caller, MissionPath(id): MissionPath) -> ApiResult<Response> {
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    MissionPath(id): MissionPath,
+) -> ApiResult<Response> {
     let mut mission = owned(&state, &caller, &id).await?;
     if !mission.status.is_retryable() {
         return Err(ApiError::Conflict(format!("A {} mission cannot be retried.", mission.status)));
@@ -144,7 +158,8 @@ pub async fn evidence_pack(
             }
         }
     }
-    let verification = evidence::verify_json(&bytes, &|a: &evidence::ArtifactRef| artifacts.get(&a.key).cloned());
+    let verification =
+        evidence::verify_json(&bytes, &|a: &evidence::ArtifactRef| artifacts.get(&a.key).cloned());
     let mut body: serde_json::Value =
         serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({ "raw": String::from_utf8_lossy(&bytes) }));
     body["verification"] = json!({"valid": verification.valid, "errors": verification.errors});

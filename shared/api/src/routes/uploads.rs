@@ -39,8 +39,10 @@ pub async fn create(
         return Err(ApiError::Unprocessable("The image must be at most 5 MiB.".into()));
     }
     let key = images::new_key(&caller.subject, ext);
-    let presigned =
-        state.objects.presign_put(&key, &request.content_type, request.content_length, UPLOAD_URL_LIFETIME).await?;
+    let presigned = state
+        .objects
+        .presign_put(&key, &request.content_type, request.content_length, UPLOAD_URL_LIFETIME)
+        .await?;
     let headers: serde_json::Map<String, serde_json::Value> =
         presigned.headers.into_iter().map(|(k, v)| (k, json!(v))).collect();
     Ok(Json(json!({

@@ -65,7 +65,8 @@ pub fn password_hash() -> String {
 
 pub fn app_in(dir: &Path, tweak: impl FnOnce(&mut ApiConfig)) -> TestApp {
     let store = SqliteStore::open(&dir.join("gantry.db")).unwrap();
-    let objects = Arc::new(FsObjectStore::new(dir.join("objects"), "http://127.0.0.1:8080", b"upload-key".to_vec()));
+    let objects =
+        Arc::new(FsObjectStore::new(dir.join("objects"), "http://127.0.0.1:8080", b"upload-key".to_vec()));
     let orchestrator = Arc::new(RecordingOrchestrator::default());
     let mut config = ApiConfig::new(Mode::Local, password_hash(), b"token-key".to_vec());
     config.preview_root = Some(dir.join("previews"));
@@ -98,7 +99,8 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&bytes)}));
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&bytes)}));
         Reply { status, headers, body }
     }
 
@@ -108,7 +110,9 @@ impl TestApp {
             builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
         let request = match body {
-            Some(body) => builder.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())),
+            Some(body) => {
+                builder.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string()))
+            }
             None => builder.body(Body::empty()),
         };
         self.send(request.unwrap()).await
