@@ -105,6 +105,25 @@ async fn a_consultation_becomes_a_live_preview_a_branch_and_verified_evidence() 
     let verify = gantry(dir.path(), &["verify", &id]);
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
 
+    // A copy of the pack verifies on its own with its artifacts; one flipped byte inside a
+    // record (the consenting message) is caught and the record named.
+    let pack_path = dir.path().join("evidence").join(format!("evidence/{id}/pack.json"));
+    let artifacts_dir = dir.path().join("evidence");
+    let artifacts_arg = artifacts_dir.to_string_lossy().into_owned();
+    let copy = dir.path().join("pack-copy.json");
+    std::fs::copy(&pack_path, &copy).unwrap();
+    let copy_arg = copy.to_string_lossy().into_owned();
+    let intact = gantry(dir.path(), &["verify", "--file", &copy_arg, "--artifacts", &artifacts_arg]);
+    assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stdout));
+    let mut bytes = std::fs::read(&copy).unwrap();
+    let at = bytes.windows(13).position(|w| w == b"yes, build it").expect("the consent is in the pack");
+    bytes[at + 12] ^= 0x20;
+    std::fs::write(&copy, &bytes).unwrap();
+    let forged = gantry(dir.path(), &["verify", "--file", &copy_arg, "--artifacts", &artifacts_arg]);
+    assert_eq!(forged.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&forged.stdout);
+    assert!(said.starts_with("INVALID") && said.contains("consultation.approved"), "{said}");
+
     // One flipped byte in a stored artifact is caught and named.
     let artifact = pack["artifacts"][0]["key"].as_str().unwrap().to_owned();
     let name = pack["artifacts"][0]["name"].as_str().unwrap().to_owned();
