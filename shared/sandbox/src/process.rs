@@ -72,6 +72,9 @@ impl ChildSetup {
                     libc::MS_BIND | libc::MS_REC,
                     std::ptr::null(),
                 ))?;
+                // Work from the stage, not the real path: a program that resolves its cwd to an
+                // absolute path (python3 does for its script) must not walk the private ancestors.
+                check(libc::chdir(stage.as_ptr()))?;
             }
         }
         set_limit(libc::RLIMIT_CORE, 0)?;

@@ -170,8 +170,10 @@ async fn a_work_dir_behind_a_private_directory_still_builds() {
     let root = tempfile::tempdir().expect("tempdir");
     std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
     for mode in MODES {
-        let dir = work(root.path(), &format!("{mode:?}"), &[("input.txt", "in")]);
-        let command = r#"cat input.txt && echo built > out.txt && touch "$HOME/home-ok" "$TMPDIR/tmp-ok""#;
+        let check = "import os\nassert open(os.path.abspath('input.txt')).read() == 'in'\n";
+        let dir = work(root.path(), &format!("{mode:?}"), &[("input.txt", "in"), ("check.py", check)]);
+        // python3 opens its script by an absolute path made from the cwd: that path too must work.
+        let command = r#"cat input.txt && python3 check.py && echo built > out.txt && touch "$HOME/home-ok" "$TMPDIR/tmp-ok""#;
         let outcome = run_audit(&dir, command, limits(256, 30, 64), &options(mode)).await.expect("run");
 
         assert!(outcome.report.passed, "{mode:?}: {:?}", outcome.report);
