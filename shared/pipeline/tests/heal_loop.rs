@@ -1,0 +1,433 @@
+//! The heal loop, end to end through the real `statemachine/mission.asl.json`: a failing build
+//! is healed and rebuilt at most `max_heals` times, every healed manifest goes through the
+//! policy gate again, and each run's evidence pack verifies.
+//!
+//! Everything is the local shape's real adapters (SQLite, files, Ed25519, the sandboxed build
+//! runner, the local deployer and git publisher) in a temp dir; only the brain is scripted.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use serde_json::Value;
+
+use gantry_domain::consultation::{Brief, Consultation};
+use gantry_domain::evidence::{self, kind, ArtifactRef, Pack};
+use gantry_domain::mission::TokenUsage;
+use gantry_domain::policy::Policy;
+use gantry_domain::{
+    BuildReport, GantryManifest, ManifestFile, Mission, MissionId, MissionStatus, Role, Stack, StepName,
+    StepStatus, Subject, Turn,
+};
+use gantry_local::signer::Ed25519FileSigner;
+use gantry_local::{FsObjectStore, LocalDeployer, LocalGitPublisher, SqliteStore};
+use gantry_pipeline::{EvidenceLog, LocalOrchestrator, Steps};
+use gantry_ports::{
+    evidence_keys, BuildJob, BuildOutcome, BuildRunner, ConsultReply, Draft, ExecutionState, MissionStore,
+    Orchestrator, PortError, PortResult,
+};
+use gantry_sandbox::LocalBuildRunner;
+use StepName::{Build, Deploy, Draft as DraftStep, Evidence, Finalize, Heal, Policy as PolicyStep, Publish};
+use StepStatus::{Failed, Succeeded};
+
+const MAX_HEALS: u32 = 2;
+const PUBLIC_BASE: &str = "http://127.0.0.1:9";
+
+/// A static page showing `marker`, whose audit passes only when the page says `audit_wants`.
+fn page(marker: &str, audit_wants: &str) -> GantryManifest {
+    GantryManifest {
+        project_name: "heal-loop".into(),
+        stack: Stack::Static,
+        files: vec![ManifestFile {
+            path: "index.html".into(),
+            content: format!("<!doctype html><title>Heal loop</title><h1>{marker}</h1>\n"),
+        }],
+        audit_command: format!("test -f index.html && grep -q {audit_wants} index.html"),
+        run_command: None,
+        output_dir: None,
+    }
+}
+
+fn passing() -> GantryManifest {
+    page("fixed", "fixed")
+}
+
+fn failing(n: u32) -> GantryManifest {
+    page(&format!("broken-{n}"), "fixed")
+}
+
+/// A manifest whose build would pass, but which the policy gate must refuse.
+fn violating(file: &str, content: &str) -> GantryManifest {
+    let mut manifest = passing();
+    manifest.files.push(ManifestFile { path: file.into(), content: content.into() });
+    manifest
+}
+
+/// A brain that drafts one chosen manifest and heals with the next of a script.
+struct ScriptedBrain {
+    draft: GantryManifest,
+    heals: Mutex<VecDeque<GantryManifest>>,
+    heal_calls: Mutex<usize>,
+}
+
+impl ScriptedBrain {
+    fn new(draft: GantryManifest, heals: Vec<GantryManifest>) -> Arc<Self> {
+        Arc::new(Self { draft, heals: Mutex::new(heals.into()), heal_calls: Mutex::new(0) })
+    }
+
+    fn heal_calls(&self) -> usize {
+        *self.heal_calls.lock().unwrap()
+    }
+}
+
+fn drafted(manifest: GantryManifest, notes: &str) -> Draft {
+    Draft {
+        manifest,
+        model_id: "scripted-test-brain".into(),
+        usage: TokenUsage { input: 10, output: 20 },
+        notes: notes.into(),
+    }
+}
+
+#[async_trait]
+impl gantry_ports::Brain for ScriptedBrain {
+    async fn consult(
+        &self,
+        _current: Option<&Consultation>,
+        _conversation: &[Turn],
+        _has_image: bool,
+    ) -> PortResult<ConsultReply> {
+        Err(PortError::Failed("the heal loop test never consults".into()))
+    }
+
+    async fn draft(&self, _brief: &Brief) -> PortResult<Draft> {
+        Ok(drafted(self.draft.clone(), "first draft"))
+    }
+
+    async fn heal(
+        &self,
+        _brief: &Brief,
+        _previous: &GantryManifest,
+        report: &BuildReport,
+    ) -> PortResult<Draft> {
+        assert!(!report.passed, "heal is only asked after a failed build");
+        let call = {
+            let mut calls = self.heal_calls.lock().unwrap();
+            *calls += 1;
+            *calls
+        };
+        let next = self.heals.lock().unwrap().pop_front();
+        let manifest = next.ok_or_else(|| PortError::Failed("the heal script ran out".into()))?;
+        Ok(drafted(manifest, &format!("heal {call}")))
+    }
+
+    fn model_id(&self) -> String {
+        "scripted-test-brain".into()
+    }
+}
+
+/// The real sandboxed runner, counting the attempts it was handed.
+struct CountingRunner {
+    inner: LocalBuildRunner,
+    attempts: Mutex<Vec<u32>>,
+}
+
+#[async_trait]
+impl BuildRunner for CountingRunner {
+    async fn run(&self, job: &BuildJob) -> PortResult<BuildOutcome> {
+        self.attempts.lock().unwrap().push(job.attempt);
+        self.inner.run(job).await
+    }
+}
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    store: Arc<SqliteStore>,
+    signer_key_id: String,
+    runner: Arc<CountingRunner>,
+    brain: Arc<ScriptedBrain>,
+    orchestrator: Arc<LocalOrchestrator>,
+}
+
+/// The repository's policy.yaml, with the sandbox limits lowered so the test is quick.
+fn test_policy() -> Policy {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy.yaml");
+    let text = std::fs::read_to_string(&path).expect("policy.yaml");
+    let mut policy = Policy::from_yaml(&text).expect("the real policy parses");
+    policy.build.memory_mb = 256;
+    policy.build.timeout_seconds = 20;
+    policy.build.max_pids = 64;
+    policy.max_heals = MAX_HEALS;
+    policy
+}
+
+impl Harness {
+    fn new(brain: Arc<ScriptedBrain>) -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical tempdir");
+        let secret = b"heal-loop-test-secret-0123456789".to_vec();
+        let store = Arc::new(SqliteStore::open(&root.join("gantry.db")).expect("sqlite"));
+        let objects = Arc::new(FsObjectStore::new(root.join("objects"), PUBLIC_BASE, secret.clone()));
+        let evidence = Arc::new(FsObjectStore::new(root.join("evidence"), PUBLIC_BASE, secret));
+        let signer = Arc::new(Ed25519FileSigner::open_or_create(&root).expect("signing key"));
+        let signer_key_id = signer.key_id().to_owned();
+        // The runner creates `work/{mission}/attempt-{n}` itself, under this temp dir only.
+        let work_root = root.join("work");
+        let steps = Steps {
+            store: store.clone(),
+            objects: objects.clone(),
+            brain: brain.clone(),
+            deployer: Arc::new(LocalDeployer::new(work_root.clone(), root.join("previews"), PUBLIC_BASE)),
+            publisher: Arc::new(LocalGitPublisher::new(root.join("repos"))),
+            evidence: EvidenceLog { objects, evidence, signer },
+            policy: Arc::new(test_policy()),
+        };
+        let runner = Arc::new(CountingRunner {
+            inner: LocalBuildRunner::new(work_root),
+            attempts: Mutex::new(Vec::new()),
+        });
+        let orchestrator = LocalOrchestrator::new(steps, runner.clone()).expect("mission.asl.json loads");
+        Harness { _dir: dir, root, store, signer_key_id, runner, brain, orchestrator }
+    }
+
+    /// Creates a consented direct-build mission, runs it to the end and returns it.
+    async fn run(&self, deploy: bool, publish: bool) -> Mission {
+        let now = Utc::now();
+        let mut mission = Mission::new(
+            Subject::new("heal-loop-owner"),
+            "a page that needs healing",
+            MissionStatus::Queued,
+            now,
+        );
+        mission.deploy = deploy;
+        mission.publish = publish;
+        let turn = Turn { role: Role::User, content: "build a page, go ahead".into(), at: now };
+        self.store.create(&mission, &[turn]).await.expect("create mission");
+        let execution = self.orchestrator.start(&mission.id, 0).await.expect("start");
+        assert!(execution.started);
+        let ended = tokio::time::timeout(Duration::from_secs(120), self.orchestrator.wait(&mission.id))
+            .await
+            .expect("the mission ends within 120 s");
+        assert_eq!(ended, ExecutionState::Succeeded, "the execution itself ends cleanly");
+        self.store.get(&mission.id).await.expect("get").expect("the mission exists")
+    }
+
+    /// (name, attempt, status) of every step record, in the order the steps started.
+    async fn steps(&self, id: &MissionId) -> Vec<(StepName, u32, StepStatus)> {
+        let mut steps = self.store.steps(id).await.expect("steps");
+        steps.sort_by_key(|s| s.started_at);
+        steps.into_iter().map(|s| (s.name, s.attempt, s.status)).collect()
+    }
+
+    fn builds(&self) -> Vec<u32> {
+        self.runner.attempts.lock().unwrap().clone()
+    }
+
+    /// The sealed pack, verified the way `gantry verify` does: chain, artifacts, signature, and
+    /// that it was signed by this installation's key.
+    fn verified_pack(&self, id: &MissionId) -> Pack {
+        let evidence_root = self.root.join("evidence");
+        let bytes = std::fs::read(evidence_root.join(evidence_keys::pack(id, 0))).expect("a sealed pack");
+        let read = |a: &ArtifactRef| std::fs::read(evidence_root.join(&a.key)).ok();
+        let verification = evidence::verify_json(&bytes, &read);
+        assert!(verification.valid, "{:?}", verification.errors);
+        let pack: Pack = serde_json::from_slice(&bytes).expect("pack json");
+        let signed_by = pack.signature.as_ref().map(|s| s.key_id.clone());
+        assert_eq!(signed_by.as_deref(), Some(self.signer_key_id.as_str()));
+        pack
+    }
+}
+
+fn kinds(pack: &Pack) -> Vec<&str> {
+    pack.records.iter().map(|r| r.kind.as_str()).collect()
+}
+
+fn records<'a>(pack: &'a Pack, wanted: &str) -> Vec<&'a Value> {
+    pack.records.iter().filter(|r| r.kind == wanted).map(|r| &r.data).collect()
+}
+
+#[tokio::test]
+async fn a_failing_draft_healed_once_is_rebuilt_and_ships() {
+    let h = Harness::new(ScriptedBrain::new(failing(1), vec![passing()]));
+
+    let mission = h.run(true, true).await;
+
+    assert_eq!(mission.status, MissionStatus::Success, "{:?}", mission.error);
+    assert_eq!(mission.error, None);
+    assert_eq!((mission.attempts, mission.heals), (2, 1));
+    assert_eq!(h.builds(), vec![1, 2]);
+    assert_eq!(h.brain.heal_calls(), 1);
+    assert_eq!(
+        h.steps(&mission.id).await,
+        vec![
+            (DraftStep, 1, Succeeded),
+            (PolicyStep, 1, Succeeded),
+            (Build, 1, Failed),
+            (Heal, 2, Succeeded),
+            (PolicyStep, 2, Succeeded),
+            (Build, 2, Succeeded),
+            (Deploy, 2, Succeeded),
+            (Publish, 2, Succeeded),
+            (Evidence, 2, Succeeded),
+            (Finalize, 2, Succeeded),
+        ]
+    );
+    // The healed build is what went live.
+    let served = h.root.join("previews").join(mission.id.as_str()).join("index.html");
+    assert!(std::fs::read_to_string(served).expect("preview").contains("<h1>fixed</h1>"));
+
+    let pack = h.verified_pack(&mission.id);
+    assert_eq!(
+        kinds(&pack),
+        vec![
+            kind::CONSULTATION_APPROVED,
+            kind::MANIFEST,
+            kind::POLICY_VERDICT,
+            kind::BUILD_REPORT,
+            kind::HEAL,
+            kind::MANIFEST,
+            kind::POLICY_VERDICT,
+            kind::BUILD_REPORT,
+            kind::DEPLOY,
+            kind::PUBLISH,
+            kind::MISSION_FINAL,
+        ]
+    );
+    let reports = records(&pack, kind::BUILD_REPORT);
+    assert_eq!(reports[0]["report"]["passed"], false);
+    assert_eq!(reports[1]["report"]["passed"], true);
+    let names: Vec<&str> = pack.artifacts.iter().map(|a| a.name.as_str()).collect();
+    for name in ["manifest-1.json", "manifest-2.json", "build-1.log", "build-2.log"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    assert_eq!(records(&pack, kind::MISSION_FINAL)[0]["status"], "SUCCESS");
+}
+
+#[tokio::test]
+async fn a_draft_that_fails_with_deploy_only_ends_deployed_after_the_heal() {
+    let h = Harness::new(ScriptedBrain::new(failing(1), vec![passing()]));
+
+    let mission = h.run(true, false).await;
+
+    assert_eq!(mission.status, MissionStatus::Deployed, "{:?}", mission.error);
+    assert_eq!(h.builds(), vec![1, 2]);
+    let steps = h.steps(&mission.id).await;
+    assert!(!steps.iter().any(|s| s.0 == Publish), "{steps:?}");
+    assert!(!h.root.join("repos").exists(), "publish was not asked for");
+    let pack = h.verified_pack(&mission.id);
+    assert!(!kinds(&pack).contains(&kind::PUBLISH));
+    assert_eq!(records(&pack, kind::MISSION_FINAL)[0]["status"], "DEPLOYED");
+}
+
+#[tokio::test]
+async fn when_every_heal_fails_the_mission_fails_after_one_plus_max_heals_builds() {
+    let heals = (2..=MAX_HEALS + 1).map(failing).collect();
+    let h = Harness::new(ScriptedBrain::new(failing(1), heals));
+
+    let mission = h.run(true, true).await;
+
+    let builds = 1 + MAX_HEALS;
+    assert_eq!(mission.status, MissionStatus::Failed);
+    let reason = mission.error.clone().expect("a failed mission says why");
+    assert!(reason.contains(&format!("failed after {builds} attempt(s)")), "{reason}");
+    assert!(reason.contains("audit failed"), "{reason}");
+    assert_eq!(h.builds(), (1..=builds).collect::<Vec<_>>());
+    assert_eq!(h.brain.heal_calls(), MAX_HEALS as usize);
+    assert_eq!((mission.attempts, mission.heals), (builds, MAX_HEALS));
+
+    let mut expected = vec![(DraftStep, 1, Succeeded), (PolicyStep, 1, Succeeded), (Build, 1, Failed)];
+    for attempt in 2..=builds {
+        expected.extend([
+            (Heal, attempt, Succeeded),
+            (PolicyStep, attempt, Succeeded),
+            (Build, attempt, Failed),
+        ]);
+    }
+    expected.extend([(Evidence, builds, Succeeded), (Finalize, builds, Succeeded)]);
+    assert_eq!(h.steps(&mission.id).await, expected);
+
+    let pack = h.verified_pack(&mission.id);
+    let reports = records(&pack, kind::BUILD_REPORT);
+    let attempts: Vec<u64> = reports.iter().map(|r| r["attempt"].as_u64().unwrap()).collect();
+    assert_eq!(attempts, (1..=u64::from(builds)).collect::<Vec<_>>(), "one build report per attempt");
+    assert!(reports.iter().all(|r| r["report"]["passed"] == false && r["artifact"]["sha256"].is_string()));
+    assert_eq!(records(&pack, kind::HEAL).len(), MAX_HEALS as usize);
+    assert_eq!(records(&pack, kind::MANIFEST).len(), builds as usize);
+    assert_eq!(records(&pack, kind::POLICY_VERDICT).len(), builds as usize);
+    let names: Vec<&str> = pack.artifacts.iter().map(|a| a.name.as_str()).collect();
+    for attempt in 1..=builds {
+        for name in [format!("manifest-{attempt}.json"), format!("build-{attempt}.log")] {
+            assert!(names.contains(&name.as_str()), "{name} missing from {names:?}");
+        }
+    }
+    let last = records(&pack, kind::MISSION_FINAL)[0];
+    assert_eq!(last["status"], "FAILED");
+    assert_eq!(last["attempts"], builds);
+    assert!(!kinds(&pack).contains(&kind::DEPLOY) && !kinds(&pack).contains(&kind::PUBLISH));
+    assert!(!h.root.join("previews").join(mission.id.as_str()).exists());
+}
+
+#[tokio::test]
+async fn a_healed_manifest_that_violates_policy_is_blocked_before_it_is_built() {
+    let cases = [
+        ("destructive shell", violating("setup.sh", "#!/bin/sh\nrm -rf /\n"), "content.rm_rf_root"),
+        (
+            "a secret",
+            violating("config.js", "export const key = 'AKIAIOSFODNN7EXAMPLE';\n"),
+            "secret.aws_access_key_id",
+        ),
+    ];
+    for (what, bad, rule) in cases {
+        let h = Harness::new(ScriptedBrain::new(failing(1), vec![bad, passing()]));
+
+        let mission = h.run(true, true).await;
+
+        assert_eq!(mission.status, MissionStatus::Blocked, "{what}: {:?}", mission.error);
+        let reason = mission.error.clone().expect("a blocked mission says why");
+        assert!(reason.contains("blocked by policy") && reason.contains(rule), "{what}: {reason}");
+        assert_eq!(h.builds(), vec![1], "{what}: nothing is built after the violation");
+        assert_eq!(h.brain.heal_calls(), 1, "{what}: no heal after the violation");
+        assert_eq!(
+            h.steps(&mission.id).await,
+            vec![
+                (DraftStep, 1, Succeeded),
+                (PolicyStep, 1, Succeeded),
+                (Build, 1, Failed),
+                (Heal, 2, Succeeded),
+                (PolicyStep, 2, Failed),
+                (Evidence, 2, Succeeded),
+                (Finalize, 2, Succeeded),
+            ],
+            "{what}"
+        );
+        assert!(!h.root.join("work").join(mission.id.as_str()).join("attempt-2").exists(), "{what}");
+
+        let pack = h.verified_pack(&mission.id);
+        assert_eq!(
+            kinds(&pack),
+            vec![
+                kind::CONSULTATION_APPROVED,
+                kind::MANIFEST,
+                kind::POLICY_VERDICT,
+                kind::BUILD_REPORT,
+                kind::HEAL,
+                kind::MANIFEST,
+                kind::POLICY_VERDICT,
+                kind::MISSION_FINAL,
+            ],
+            "{what}"
+        );
+        let verdicts = records(&pack, kind::POLICY_VERDICT);
+        assert_eq!(
+            (verdicts[0]["allowed"].clone(), verdicts[1]["allowed"].clone()),
+            (true.into(), false.into())
+        );
+        let violations = verdicts[1]["violations"].as_array().expect("violations");
+        assert!(violations.iter().any(|v| v["rule"] == rule), "{what}: {violations:?}");
+        assert_eq!(records(&pack, kind::MISSION_FINAL)[0]["status"], "BLOCKED", "{what}");
+    }
+}
