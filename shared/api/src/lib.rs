@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.limits.body_bytes;
     let gantry = Router::new()
         .route("/auth", post(routes::auth::login))
+        .route("/logout", post(routes::auth::logout))
         .route("/consult", post(routes::consult::consult))
         .route("/voice", post(routes::consult::voice))
         .route("/architect", post(routes::consult::architect))

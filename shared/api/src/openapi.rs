@@ -34,7 +34,7 @@ pub fn document() -> Value {
     let consult_body = json!({"$ref": "#/components/schemas/ConsultRequest"});
     let consult_answer = json!({"$ref": "#/components/schemas/ConsultResponse"});
     let status = json!({"$ref": "#/components/schemas/Status"});
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Gantry",
@@ -99,5 +99,9 @@ pub fn document() -> Value {
                 }}
             }
         }
-    })
+    });
+    // Added apart from the literal above, which is at the json! macro's recursion limit.
+    doc["paths"]["/gantry/logout"] = json!({"post": {"summary": "Sign out: expires the session cookie (Max-Age=0)",
+        "security": [], "responses": {"200": ok("Signed out", json!({"type": "object", "properties": {"speech": {"type": "string"}}}))}}});
+    doc
 }

@@ -131,6 +131,30 @@ async fn login_sets_an_http_only_cookie_that_authenticates() {
 }
 
 #[tokio::test]
+async fn logout_expires_the_http_only_cookie() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_in(dir.path(), |_| {});
+    let login = app.call("POST", "/gantry/auth", None, Some(json!({"password": PASSWORD}))).await;
+    let session = login.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    let pair = session.split(';').next().unwrap().to_owned();
+
+    let request = Request::post("/gantry/logout").header(header::COOKIE, pair).body(Body::empty()).unwrap();
+    let reply = app.send(request).await;
+
+    assert_eq!(reply.status, StatusCode::OK);
+    let cookie = reply.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    let attributes: Vec<&str> = cookie.split(';').map(str::trim).collect();
+    assert_eq!(attributes[0], "gantry_session=", "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=0"] {
+        assert!(attributes.contains(&attribute), "{attribute} missing from {cookie}");
+    }
+    // Signing out needs no session, so a page whose token lapsed can still drop the cookie.
+    let anonymous = app.call("POST", "/gantry/logout", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::OK);
+    assert!(anonymous.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().contains("Max-Age=0"));
+}
+
+#[tokio::test]
 async fn failed_logins_are_limited_per_client() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_in(dir.path(), |_| {});
@@ -381,6 +405,7 @@ async fn the_openapi_document_covers_every_route() {
     for path in [
         "/health",
         "/gantry/auth",
+        "/gantry/logout",
         "/gantry/consult",
         "/gantry/voice",
         "/gantry/architect",

@@ -297,6 +297,20 @@
     $('password').focus();
   }
 
+  /** Signs out here and drops the HttpOnly session cookie, which only the server can expire. */
+  async function logOut() {
+    const button = $('logout');
+    button.disabled = true;
+    try {
+      await fetch('/gantry/logout', { method: 'POST', credentials: 'same-origin', cache: 'no-store' });
+    } catch {
+      // Signed out on this page all the same; the cookie then lapses at its own expiry.
+    } finally {
+      button.disabled = false;
+    }
+    signOut('You are signed out.');
+  }
+
   function enterApp() {
     $('login-view').hidden = true;
     $('app-view').hidden = false;
@@ -341,12 +355,16 @@
     if (on) scrollToEnd();
   }
 
+  /** Phones get the short forms: a placeholder must fit the one-line box. */
+  const NARROW = window.matchMedia('(max-width: 560px)');
+
   function setPlaceholder() {
     const box = $('message');
+    const narrow = NARROW.matches;
     if (state.missionId && state.status && state.status !== 'AWAITING_INPUT') {
-      box.placeholder = 'Describe a new app to start another mission…';
+      box.placeholder = narrow ? 'Describe another app…' : 'Describe a new app to start another mission…';
     } else if (state.missionId) {
-      box.placeholder = 'Answer Gantry, or tell it what to change…';
+      box.placeholder = narrow ? 'Answer, or say what to change…' : 'Answer Gantry, or tell it what to change…';
     } else {
       box.placeholder = 'Describe the app you want…';
     }
@@ -983,7 +1001,7 @@
 
   function bind() {
     $('login-form').addEventListener('submit', signIn);
-    $('logout').addEventListener('click', () => signOut('You are signed out.'));
+    $('logout').addEventListener('click', logOut);
     $('new-mission').addEventListener('click', () => {
       closeSidebar();
       newMission();
@@ -1010,6 +1028,7 @@
       }
     });
     $('message').addEventListener('input', autoGrow);
+    NARROW.addEventListener('change', setPlaceholder);
 
     $('attach').addEventListener('click', () => $('file').click());
     $('file').addEventListener('change', () => chooseImage($('file').files[0]));

@@ -1,4 +1,5 @@
-//! `POST /gantry/auth`: the owner's password for a session token and cookie.
+//! `POST /gantry/auth`: the owner's password for a session token and cookie;
+//! `POST /gantry/logout`: the cookie expired again.
 
 use std::time::Duration;
 
@@ -63,4 +64,19 @@ pub async fn login(
         response.headers_mut().insert(SET_COOKIE, value);
     }
     Ok(response)
+}
+
+/// Expires the session cookie. Needs no token: clearing a cookie grants nothing, and a page whose
+/// token already lapsed must still be able to drop the cookie. Session tokens are stateless, so
+/// a copied bearer token stays valid until it expires.
+pub async fn logout(State(state): State<AppState>) -> Response {
+    let cookie = format!(
+        "{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        if state.config.secure_cookie { "; Secure" } else { "" }
+    );
+    let mut response = Json(json!({"speech": "You're signed out."})).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    response
 }
