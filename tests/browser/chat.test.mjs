@@ -10,7 +10,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -73,9 +73,6 @@ before(async () => {
   const bin = process.env.GANTRY_BIN;
   assert.ok(bin, 'set GANTRY_BIN to the gantry binary (cargo build -p gantry)');
   dataDir = mkdtempSync(join(tmpdir(), 'gantry-browser-'));
-  // mkdtemp makes the dir 0700; as root the sandboxed audit runs as nobody and must be able to
-  // reach its work dir inside the data dir by absolute path (python3 resolves its script so).
-  chmodSync(dataDir, 0o755);
   mkdirSync(ARTIFACTS, { recursive: true });
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
