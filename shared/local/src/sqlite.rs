@@ -12,7 +12,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use gantry_domain::{Mission, MissionId, MissionStatus, Role, StepRecord, Subject, Turn};
-use gantry_ports::{ApiToken, MissionPage, MissionStore, PortError, PortResult, TokenStore};
+use gantry_ports::{ApiToken, AttachedImages, MissionPage, MissionStore, PortError, PortResult, TokenStore};
 
 /// Each entry moves the schema from version `index` to `index + 1` (kept in `PRAGMA user_version`).
 const MIGRATIONS: &[&str] = &["CREATE TABLE missions (
@@ -59,6 +59,38 @@ fn db_error(e: impl std::fmt::Display) -> PortError {
     PortError::Unavailable { service: "sqlite", message: e.to_string() }
 }
 
+/// Why opening the database failed.
+enum Prepare {
+    Sqlite(rusqlite::Error),
+    /// The schema is newer than this build knows.
+    Newer(usize),
+}
+
+impl From<rusqlite::Error> for Prepare {
+    fn from(e: rusqlite::Error) -> Self {
+        Prepare::Sqlite(e)
+    }
+}
+
+impl From<Prepare> for PortError {
+    fn from(e: Prepare) -> Self {
+        match e {
+            Prepare::Sqlite(e) => db_error(e),
+            Prepare::Newer(version) => PortError::Failed(format!(
+                "the database schema (version {version}) is newer than this gantry (version {})",
+                MIGRATIONS.len()
+            )),
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 fn corrupt(e: impl std::fmt::Display) -> PortError {
     PortError::Failed(format!("stored record is unreadable: {e}"))
 }
@@ -81,38 +113,51 @@ fn role_str(role: Role) -> &'static str {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Another process opening it at the same moment can hold a lock SQLite will not wait for
+    /// (switching a new file to WAL); such an open is retried, a bounded number of times.
     pub fn open(path: &Path) -> PortResult<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(db_error)?;
         }
-        let conn = Connection::open(path).map_err(db_error)?;
-        Self::init(conn)
+        let mut attempt = 0u64;
+        loop {
+            let mut conn = Connection::open(path).map_err(db_error)?;
+            match Self::prepare(&mut conn) {
+                Ok(()) => return Ok(Self { conn: Arc::new(Mutex::new(conn)) }),
+                Err(Prepare::Sqlite(e)) if is_busy(&e) && attempt < 50 => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10 * attempt.min(10)));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     pub fn open_in_memory() -> PortResult<Self> {
-        Self::init(Connection::open_in_memory().map_err(db_error)?)
+        let mut conn = Connection::open_in_memory().map_err(db_error)?;
+        Self::prepare(&mut conn)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
-    fn init(mut conn: Connection) -> PortResult<Self> {
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_error)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_error)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(db_error)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_error)?;
-        let current: usize =
-            conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(db_error)?;
+    fn prepare(conn: &mut Connection) -> Result<(), Prepare> {
+        // First, so that the statements below wait for another process's lock where they can.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // The version is read and the migrations applied under one write lock, so two processes
+        // opening a new data dir at once (`gantry build` and `gantry missions`) migrate it once.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: usize = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
         if current > MIGRATIONS.len() {
-            return Err(PortError::Failed(format!(
-                "the database schema (version {current}) is newer than this gantry (version {})",
-                MIGRATIONS.len()
-            )));
+            return Err(Prepare::Newer(current));
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-            let tx = conn.transaction().map_err(db_error)?;
-            tx.execute_batch(sql).map_err(db_error)?;
-            tx.pragma_update(None, "user_version", index + 1).map_err(db_error)?;
-            tx.commit().map_err(db_error)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", index + 1)?;
         }
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        tx.commit()?;
+        Ok(())
     }
 
     /// Runs blocking SQLite work off the async executor.
@@ -459,6 +504,23 @@ impl TokenStore for SqliteStore {
                 )
                 .map_err(db_error)?;
             Ok(changed > 0)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl AttachedImages for SqliteStore {
+    async fn is_attached(&self, image_key: &str) -> PortResult<bool> {
+        let key = image_key.to_owned();
+        self.with(move |conn| {
+            conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM missions
+                 WHERE json_extract(body, '$.consultation.brief.design_image') = ?1)",
+                [key],
+                |row| row.get::<_, bool>(0),
+            )
+            .map_err(db_error)
         })
         .await
     }

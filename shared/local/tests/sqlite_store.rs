@@ -142,3 +142,25 @@ async fn tokens_are_found_by_hash_and_revoked_by_name() {
     // The name is free again once revoked.
     store.create_token(&twin).await.unwrap();
 }
+
+#[test]
+fn processes_opening_a_new_database_at_once_migrate_it_once() {
+    // `gantry build` and `gantry missions` may both be the first to open a data dir.
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..20 {
+        let path = dir.path().join(format!("gantry-{round}.db"));
+        let start = std::sync::Barrier::new(8);
+        let opened: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        SqliteStore::open(&path).err().map(|e| e.to_string()).unwrap_or_default()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| "panicked".into())).collect()
+        });
+        assert_eq!(opened, vec![String::new(); 8], "round {round}");
+    }
+}
