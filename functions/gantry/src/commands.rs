@@ -19,6 +19,7 @@ use gantry_domain::{guardrails, GantryManifest, Mission, MissionId, MissionStatu
 use gantry_ports::{evidence_keys, ApiToken, Brain, MissionStore, ObjectStore, Orchestrator, TokenStore};
 
 use crate::local::{load_policy, Local};
+use crate::CleanupArgs;
 
 pub struct BuildOptions {
     pub manifest: Option<PathBuf>,
@@ -62,17 +63,32 @@ pub async fn build(
         }
         None => None,
     };
-    let local = Local::open(data_dir, &public_base(&options.addr), policy)?;
     let now = Utc::now();
     let turn = Turn { role: Role::User, content: prompt.to_owned(), at: now };
     let reply = OfflineBrain.consult(None, std::slice::from_ref(&turn), false).await?;
     let mut consultation = reply.consultation;
     consultation.status = ConsultationStatus::ReadyToBuild;
     consultation.question = None;
-    let mut mission = Mission::new(Subject::new(auth::OWNER), title_from(prompt), MissionStatus::Queued, now);
-    mission.consultation = Some(consultation);
-    mission.deploy = options.deploy;
-    mission.publish = options.publish;
+    let mission = Mission {
+        consultation: Some(consultation),
+        deploy: options.deploy,
+        publish: options.publish,
+        ..Mission::new(Subject::new(auth::OWNER), title_from(prompt), MissionStatus::Queued, now)
+    };
+    // Everything from here on is this mission's work: every log line carries its id.
+    let span = tracing::info_span!("mission", mission_id = %mission.id);
+    tracing::Instrument::instrument(run_build(data_dir, policy, mission, turn, given, options), span).await
+}
+
+async fn run_build(
+    data_dir: &Path,
+    policy: Option<&Path>,
+    mut mission: Mission,
+    turn: Turn,
+    given: Option<GantryManifest>,
+    options: BuildOptions,
+) -> anyhow::Result<ExitCode> {
+    let local = Local::open(data_dir, &public_base(&options.addr), policy)?;
     if let Some(manifest) = given {
         let key = format!("missions/{}/given-manifest.json", mission.id);
         local.objects.put(&key, &serde_json::to_vec(&manifest)?, "application/json").await?;
@@ -156,24 +172,54 @@ pub async fn status(data_dir: &Path, raw: &str, with_steps: bool, json: bool) ->
     print_summary(&view);
     println!("attempts  {} ({} heals)", view.attempts, view.heals);
     if with_steps {
-        println!();
-        println!("{:<9} {:>3}  {:<9} {:>9}  detail", "step", "#", "status", "took");
-        for step in &view.steps {
-            let took = step
-                .ended_at
-                .map(|end| format!("{:.1} s", (end - step.started_at).num_milliseconds() as f64 / 1000.0))
-                .unwrap_or_else(|| "…".into());
-            println!(
-                "{:<9} {:>3}  {:<9} {:>9}  {}",
-                step.name,
-                step.attempt,
-                step.status,
-                took,
-                step.detail.as_deref().unwrap_or_default()
-            );
-        }
+        print_timeline(&view);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// "850 ms", "12.4 s", "3 min 05 s": durations a person reads at a glance.
+fn took(ms: i64) -> String {
+    match ms {
+        ms if ms < 1_000 => format!("{ms} ms"),
+        ms if ms < 60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        ms => format!("{} min {:02} s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}
+
+/// The step timeline: when each step started (from the first), how long it took, what it said.
+fn print_timeline(view: &StatusView) {
+    let Some(first) = view.steps.iter().map(|s| s.started_at).min() else {
+        println!("\nno steps yet");
+        return;
+    };
+    println!();
+    println!("{:<9} {:>3}  {:<9} {:>10} {:>12}  detail", "step", "#", "status", "started", "took");
+    for step in &view.steps {
+        let started = format!("+{}", took((step.started_at - first).num_milliseconds().max(0)));
+        let duration = step
+            .ended_at
+            .map(|end| took((end - step.started_at).num_milliseconds().max(0)))
+            .unwrap_or_else(|| "running".into());
+        println!(
+            "{:<9} {:>3}  {:<9} {:>10} {:>12}  {}",
+            step.name,
+            step.attempt,
+            step.status,
+            started,
+            duration,
+            step.detail.as_deref().unwrap_or_default()
+        );
+    }
+    if let Some(last) = view.steps.iter().filter_map(|s| s.ended_at).max() {
+        println!(
+            "{:<9} {:>3}  {:<9} {:>10} {:>12}",
+            "total",
+            "",
+            "",
+            "",
+            took((last - first).num_milliseconds().max(0))
+        );
+    }
 }
 
 pub async fn missions(data_dir: &Path) -> anyhow::Result<ExitCode> {
@@ -300,6 +346,20 @@ pub async fn verify(
         }
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// Runs the cleanup rules once. Builds run by a `gantry serve` elsewhere are not visible from
+/// this process; that server's own background cleanup stops those.
+pub async fn cleanup(
+    data_dir: &Path,
+    policy: Option<&Path>,
+    settings: CleanupArgs,
+) -> anyhow::Result<ExitCode> {
+    let local = Local::open(data_dir, "http://127.0.0.1:8080", policy)?;
+    let config = settings.config(&local.policy);
+    let summary = gantry_pipeline::run_cleanup(&local.cleanup_deps()?, &config, Utc::now()).await;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(if summary.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 pub fn policy_check(manifest: &Path, policy: Option<&Path>) -> anyhow::Result<ExitCode> {

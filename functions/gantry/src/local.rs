@@ -9,8 +9,12 @@ use anyhow::Context;
 use gantry_brain::OfflineBrain;
 use gantry_domain::policy::Policy;
 use gantry_local::signer::Ed25519FileSigner;
-use gantry_local::{FsObjectStore, LocalDeployer, LocalGitPublisher, MemoryRateLimiter, SqliteStore};
-use gantry_pipeline::{EvidenceLog, LocalOrchestrator, Steps};
+use gantry_local::{
+    FsObjectStore, LocalDeployer, LocalGitPublisher, LocalMissionFiles, MemoryRateLimiter, SqliteStore,
+    TrackedBuildRunner,
+};
+use gantry_pipeline::steps::BuildIo;
+use gantry_pipeline::{CleanupDeps, EvidenceLog, LocalOrchestrator, Steps};
 use gantry_sandbox::LocalBuildRunner;
 
 pub struct Local {
@@ -20,6 +24,8 @@ pub struct Local {
     pub evidence: Arc<FsObjectStore>,
     pub policy: Arc<Policy>,
     pub orchestrator: Arc<LocalOrchestrator>,
+    /// The builds this process runs, for cleanup's overdue-build rule.
+    pub builds: Arc<TrackedBuildRunner>,
     pub limiter: Arc<MemoryRateLimiter>,
     pub secret: Vec<u8>,
 }
@@ -78,10 +84,11 @@ impl Local {
             publisher: Arc::new(LocalGitPublisher::new(data_dir.join("repos"))),
             evidence: EvidenceLog { objects: objects.clone(), evidence: evidence.clone(), signer },
             policy: policy.clone(),
+            build_io: BuildIo::Keys,
         };
-        let runner = Arc::new(LocalBuildRunner::new(work_root));
-        let orchestrator =
-            LocalOrchestrator::new(steps, runner).context("cannot load statemachine/mission.asl.json")?;
+        let builds = Arc::new(TrackedBuildRunner::new(Arc::new(LocalBuildRunner::new(work_root))));
+        let orchestrator = LocalOrchestrator::new(steps, builds.clone())
+            .context("cannot load statemachine/mission.asl.json")?;
         Ok(Self {
             data_dir,
             store,
@@ -89,8 +96,24 @@ impl Local {
             evidence,
             policy,
             orchestrator,
+            builds,
             limiter: Arc::new(MemoryRateLimiter::new()),
             secret,
+        })
+    }
+}
+
+impl Local {
+    /// What a cleanup run may touch here: the artifacts store, never the evidence store.
+    pub fn cleanup_deps(&self) -> anyhow::Result<CleanupDeps> {
+        let files = LocalMissionFiles::new(self.data_dir.join("previews"), self.data_dir.join("work"))?;
+        Ok(CleanupDeps {
+            store: Arc::new(self.store.clone()),
+            images: Arc::new(self.store.clone()),
+            objects: self.objects.clone(),
+            orchestrator: self.orchestrator.clone(),
+            builds: self.builds.clone(),
+            files: Arc::new(files),
         })
     }
 }

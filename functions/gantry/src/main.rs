@@ -1,5 +1,6 @@
 //! `gantry`: run the factory on one machine, and inspect what it did.
 
+mod aws;
 mod commands;
 mod local;
 mod serve;
@@ -33,6 +34,11 @@ enum Command {
         /// The base URL people reach this server at (previews and upload links use it).
         #[arg(long, env = "GANTRY_PUBLIC_URL")]
         public_url: Option<String>,
+        #[command(flatten)]
+        cleanup: CleanupArgs,
+        /// How often the background cleanup runs.
+        #[arg(long, env = "GANTRY_CLEANUP_INTERVAL_SECS", default_value_t = 300)]
+        cleanup_interval_secs: u64,
     },
     /// Build an app from a prompt, without consultation, and wait for the result.
     Build {
@@ -81,8 +87,35 @@ enum Command {
         #[command(subcommand)]
         action: PolicyAction,
     },
+    /// Run the cleanup rules once and print what was done as JSON.
+    Cleanup {
+        #[command(flatten)]
+        cleanup: CleanupArgs,
+    },
     /// Print an argon2id hash of a password (read from GANTRY_PASSWORD or standard input).
     HashPassword,
+}
+
+/// The settings of the cleanup rules (see docs/operations.md).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct CleanupArgs {
+    /// A consultation awaiting input longer than this becomes EXPIRED.
+    #[arg(long, env = "GANTRY_CONSULTATION_IDLE_SECS", default_value_t = 86_400)]
+    pub consultation_idle_secs: u64,
+    /// Previews and work dirs of final missions older than this are pruned (evidence never).
+    #[arg(long, env = "GANTRY_RETENTION_DAYS", default_value_t = 30)]
+    pub retention_days: u64,
+}
+
+impl CleanupArgs {
+    /// The cleanup rules' config, with the build deadline derived from the policy in force.
+    pub fn config(self, policy: &gantry_domain::policy::Policy) -> gantry_pipeline::CleanupConfig {
+        gantry_pipeline::CleanupConfig::new(
+            self.consultation_idle_secs,
+            self.retention_days,
+            policy.build.timeout_seconds,
+        )
+    }
 }
 
 #[derive(Subcommand)]
@@ -121,16 +154,20 @@ fn init_tracing(json: bool) {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = !matches!(cli.command, Command::Serve { .. });
-    if quiet {
-        if std::env::var_os("GANTRY_LOG").is_some() {
-            init_tracing(false);
-        }
-    } else {
+    if !quiet || std::env::var_os("GANTRY_LOG").is_some() {
         init_tracing(std::env::var("GANTRY_LOG_FORMAT").is_ok_and(|f| f == "json"));
     }
+    if quiet {
+        // Standard output is these commands' answer; metric lines go with the logs.
+        gantry_pipeline::metrics::set_sink(gantry_pipeline::metrics::MetricsSink::Stderr);
+    }
     let result = match cli.command {
-        Command::Serve { addr, backend, public_url } => {
-            serve::run(&cli.data_dir, cli.policy.as_deref(), addr, backend, public_url).await
+        Command::Serve { addr, backend, public_url, cleanup, cleanup_interval_secs } => {
+            let background = serve::BackgroundCleanup {
+                settings: cleanup,
+                interval: std::time::Duration::from_secs(cleanup_interval_secs.max(1)),
+            };
+            serve::run(&cli.data_dir, cli.policy.as_deref(), addr, backend, public_url, background).await
         }
         Command::Build { prompt, manifest, no_deploy, no_publish, json, addr } => {
             let options =
@@ -148,6 +185,9 @@ async fn main() -> ExitCode {
         Command::Verify { id, file, artifacts } => commands::verify(&cli.data_dir, id, file, artifacts).await,
         Command::Policy { action: PolicyAction::Check { manifest, policy } } => {
             commands::policy_check(&manifest, policy.or(cli.policy).as_deref())
+        }
+        Command::Cleanup { cleanup } => {
+            commands::cleanup(&cli.data_dir, cli.policy.as_deref(), cleanup).await
         }
         Command::HashPassword => commands::hash_password(),
     };

@@ -12,8 +12,42 @@ use axum::response::Response;
 
 use gantry_api::{auth, router, ApiConfig, AppState, ClientIp, Mode};
 use gantry_brain::OfflineBrain;
+use gantry_pipeline::{run_cleanup, CleanupConfig, CleanupDeps};
 
 use crate::local::Local;
+use crate::CleanupArgs;
+
+/// The cleanup rules, run on an interval while the server is up.
+#[derive(Debug, Clone, Copy)]
+pub struct BackgroundCleanup {
+    pub settings: CleanupArgs,
+    pub interval: std::time::Duration,
+}
+
+/// The first run comes right after start-up (after recovery); then one per interval. Each run
+/// logs its own actions and outcome.
+async fn cleanup_loop(deps: CleanupDeps, config: CleanupConfig, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let run = run_cleanup(&deps, &config, chrono::Utc::now());
+        tracing::Instrument::instrument(run, tracing::info_span!("cleanup")).await;
+    }
+}
+
+/// A request's path without its query string: upload URLs carry their signature there, and
+/// nothing secret may reach a log line.
+pub(crate) fn redacted_uri(uri: &axum::http::Uri) -> String {
+    match uri.query() {
+        Some(_) => format!("{}?[redacted]", uri.path()),
+        None => uri.path().to_owned(),
+    }
+}
+
+pub(crate) fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), uri = %redacted_uri(request.uri()))
+}
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Backend {
@@ -22,7 +56,7 @@ pub enum Backend {
 }
 
 /// The password hash from the environment, or a fresh password printed once.
-fn password_hash() -> anyhow::Result<String> {
+pub(crate) fn password_hash() -> anyhow::Result<String> {
     if let Ok(hash) = std::env::var("GANTRY_PASSWORD_HASH") {
         if !hash.starts_with("$argon2id$") {
             bail!("GANTRY_PASSWORD_HASH must be an argon2id hash (see `gantry hash-password`)");
@@ -43,12 +77,16 @@ fn password_hash() -> anyhow::Result<String> {
 }
 
 /// Per-client limits need the peer address; locally it comes from the socket.
-async fn client_ip(ConnectInfo(peer): ConnectInfo<SocketAddr>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn client_ip(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     request.extensions_mut().insert(ClientIp(peer.ip().to_string()));
     next.run(request).await
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -76,9 +114,10 @@ pub async fn run(
     addr: SocketAddr,
     backend: Backend,
     public_url: Option<String>,
+    background: BackgroundCleanup,
 ) -> anyhow::Result<ExitCode> {
     if let Backend::Aws = backend {
-        bail!("--backend aws is not available in this build yet: the AWS adapters are still being written");
+        return crate::aws::run(addr, public_url).await;
     }
     let password_hash = password_hash()?;
     let listener =
@@ -104,9 +143,11 @@ pub async fn run(
     if recovered > 0 {
         tracing::warn!(count = recovered, "recovered missions left in flight by an earlier run");
     }
+    let cleanup = background.settings.config(&local.policy);
+    tokio::spawn(cleanup_loop(local.cleanup_deps()?, cleanup, background.interval));
     let app = router(state)
         .layer(axum::middleware::from_fn(client_ip))
-        .layer(tower_http::trace::TraceLayer::new_for_http());
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span));
     eprintln!("Gantry is serving the web chat at {public_base}/ (data in {})", local.data_dir.display());
     tracing::info!(%bound, "listening");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

@@ -3,6 +3,7 @@
 //! Nothing here performs I/O or knows about AWS, SQLite or HTTP; adapters and handlers call in,
 //! never the other way round. Time is passed in by callers so that every rule is testable.
 
+pub mod cleanup;
 pub mod consultation;
 pub mod evidence;
 pub mod guardrails;

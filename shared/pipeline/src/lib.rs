@@ -1,11 +1,14 @@
 //! The mission pipeline: step handlers (shared by the `steps` Lambdas and the local executor),
 //! the evidence log, and the in-process orchestrator for the local shape.
 
+pub mod cleanup;
 pub mod evidence_log;
 pub mod local;
+pub mod metrics;
 pub mod state;
 pub mod steps;
 
+pub use cleanup::{run_cleanup, CleanupConfig, CleanupDeps, CleanupSummary};
 pub use evidence_log::EvidenceLog;
 pub use local::LocalOrchestrator;
 pub use state::PipelineState;

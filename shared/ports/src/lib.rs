@@ -118,6 +118,23 @@ pub trait ObjectStore: Send + Sync {
         content_length: u64,
         expires_in: Duration,
     ) -> PortResult<PresignedPut>;
+    /// A URL its holder can GET `key` from until `expires_in` has passed: how the Fargate
+    /// builder, which has no AWS permissions, reads its job and the design image.
+    async fn presign_get(&self, key: &str, expires_in: Duration) -> PortResult<String> {
+        let _ = (key, expires_in);
+        Err(PortError::Invalid("this object store does not presign downloads".into()))
+    }
+    /// A URL its holder can PUT one object of `content_type`, of any length, to until
+    /// `expires_in` has passed: how the builder hands back its report and log.
+    async fn presign_put_output(
+        &self,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> PortResult<String> {
+        let _ = (key, content_type, expires_in);
+        Err(PortError::Invalid("this object store does not presign uploads for outputs".into()))
+    }
     /// Checks an upload that arrived at this server against the query string of its presigned URL.
     /// Only the local shape receives uploads itself; S3 checks its own signatures.
     fn verify_presigned_put(
@@ -304,4 +321,43 @@ pub mod evidence_keys {
     pub fn artifact(mission: &MissionId, name: &str) -> String {
         format!("evidence/{mission}/artifacts/{name}")
     }
+}
+
+/// A build task still running: an ECS task in AWS, a sandboxed child process locally.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningBuild {
+    /// What the runner calls it (the task ARN in AWS, `{mission}/attempt-{n}` locally).
+    pub task_id: String,
+    pub mission: MissionId,
+    pub attempt: u32,
+    pub started_at: DateTime<Utc>,
+}
+
+/// Running builds, for cleanup: a build past its deadline is stopped.
+#[async_trait]
+pub trait BuildTasks: Send + Sync {
+    /// Builds still running that started before `before`.
+    async fn running_started_before(&self, before: DateTime<Utc>) -> PortResult<Vec<RunningBuild>>;
+    /// Stops the build (killing everything it runs); false when it had already ended.
+    async fn stop_build(&self, build: &RunningBuild, reason: &str) -> PortResult<bool>;
+}
+
+/// What pruning a mission's files removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrunedFiles {
+    pub preview: bool,
+    pub work_dirs: bool,
+}
+
+/// A mission's disposable files: its preview and its build work dirs. Never its evidence.
+#[async_trait]
+pub trait MissionFiles: Send + Sync {
+    /// Removes them; files already gone are not an error (so pruning twice removes nothing).
+    async fn prune(&self, mission: &MissionId) -> PortResult<PrunedFiles>;
+}
+
+/// Whether an uploaded design image is referred to by a mission (so cleanup keeps it).
+#[async_trait]
+pub trait AttachedImages: Send + Sync {
+    async fn is_attached(&self, image_key: &str) -> PortResult<bool>;
 }
