@@ -22,7 +22,9 @@ use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use gantry_domain::{Mission, MissionId, MissionStatus, Role, StepName, StepRecord, Subject, Turn};
-use gantry_ports::{ApiToken, MissionPage, MissionStore, PortError, PortResult, RateLimiter, TokenStore};
+use gantry_ports::{
+    ApiToken, AttachedImages, MissionPage, MissionStore, PortError, PortResult, RateLimiter, TokenStore,
+};
 
 use crate::error::{corrupt, port_error};
 
@@ -81,10 +83,15 @@ pub mod keys {
     pub fn rate(key: &str, window: u64) -> String {
         format!("RATE#{key}#{window}")
     }
+
+    /// Marks an uploaded design image as attached to a mission, so cleanup keeps it.
+    pub fn image(object_key: &str) -> String {
+        format!("IMAGE#{object_key}")
+    }
 }
 
-/// A transaction holds at most 100 writes: the mission and 99 turns.
-const MAX_TURNS_PER_WRITE: usize = 99;
+/// A transaction holds at most 100 writes: the mission, its design image's mark and 98 turns.
+const MAX_TURNS_PER_WRITE: usize = 98;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -253,6 +260,18 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(built(put.build())?).build())
     }
 
+    /// The mark that `mission`'s design image is attached, written with the mission (an
+    /// unconditional put: writing it again is a no-op).
+    fn image_mark(&self, mission: &Mission) -> PortResult<Option<TransactWriteItem>> {
+        let Some(image) = mission.consultation.as_ref().and_then(|c| c.brief.design_image.as_deref()) else {
+            return Ok(None);
+        };
+        let mut item = key(keys::image(image), keys::META);
+        item.insert("mission_id".to_owned(), s(mission.id.to_string()));
+        let put = Put::builder().table_name(&self.table).set_item(Some(item));
+        Ok(Some(TransactWriteItem::builder().put(built(put.build())?).build()))
+    }
+
     fn turn_puts(
         &self,
         id: &MissionId,
@@ -394,6 +413,7 @@ impl MissionStore for DynamoStore {
         }
         let mut writes =
             vec![self.put(mission_item(mission, turns.len() as u64)?, "attribute_not_exists(pk)")?];
+        writes.extend(self.image_mark(mission)?);
         writes.extend(self.turn_puts(&mission.id, 0, turns)?);
         transact(&self.client, writes, format!("mission {} already exists", mission.id)).await
     }
@@ -428,6 +448,7 @@ impl MissionStore for DynamoStore {
         let mut next = mission.clone();
         next.version = mission.version + 1;
         let mut writes = vec![self.mission_update(&next, mission.version, turns.len())?];
+        writes.extend(self.image_mark(&next)?);
         writes.extend(self.turn_puts(&mission.id, first_seq, turns)?);
         transact(&self.client, writes, changed).await?;
         *mission = next;
@@ -538,6 +559,13 @@ fn token_from_item(item: &Item) -> PortResult<ApiToken> {
 
 /// Tokens: the token item under its hash, and a name guard item that exists while a live token
 /// has that name, both written in one transaction so that live names stay unique.
+#[async_trait]
+impl AttachedImages for DynamoStore {
+    async fn is_attached(&self, image_key: &str) -> PortResult<bool> {
+        Ok(self.get_item(key(keys::image(image_key), keys::META)).await?.is_some())
+    }
+}
+
 #[async_trait]
 impl TokenStore for DynamoStore {
     async fn create_token(&self, token: &ApiToken) -> PortResult<()> {

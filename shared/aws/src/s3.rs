@@ -39,6 +39,14 @@ pub struct S3ObjectStore {
 
 /// Object keys are slash-separated names of safe characters, as in the local store, so that a
 /// key that works in one shape works in the other.
+fn presigning(expires_in: Duration) -> PortResult<PresigningConfig> {
+    if expires_in > MAX_PRESIGN {
+        return Err(PortError::Invalid("a presigned URL lives at most 7 days".into()));
+    }
+    PresigningConfig::expires_in(expires_in)
+        .map_err(|e| PortError::Invalid(format!("presigned URL lifetime: {e}")))
+}
+
 fn check_key(key: &str) -> PortResult<()> {
     let safe_chars = key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_'));
     let normal = key.split('/').all(|part| !part.is_empty() && part != "." && part != "..");
@@ -158,11 +166,7 @@ impl ObjectStore for S3ObjectStore {
         expires_in: Duration,
     ) -> PortResult<PresignedPut> {
         check_key(key)?;
-        if expires_in > MAX_PRESIGN {
-            return Err(PortError::Invalid("a presigned URL lives at most 7 days".into()));
-        }
-        let config = PresigningConfig::expires_in(expires_in)
-            .map_err(|e| PortError::Invalid(format!("presigned URL lifetime: {e}")))?;
+        let config = presigning(expires_in)?;
         let length = i64::try_from(content_length)
             .map_err(|_| PortError::Invalid("content length is too large".into()))?;
         let presigned = self
@@ -188,6 +192,38 @@ impl ObjectStore for S3ObjectStore {
             headers,
             expires_at: Utc::now() + chrono::Duration::seconds(expires_in.as_secs() as i64),
         })
+    }
+
+    async fn presign_get(&self, key: &str, expires_in: Duration) -> PortResult<String> {
+        check_key(key)?;
+        let presigned = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(presigning(expires_in)?)
+            .await
+            .map_err(|e| port_error(SERVICE, e))?;
+        Ok(presigned.uri().to_owned())
+    }
+
+    async fn presign_put_output(
+        &self,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> PortResult<String> {
+        check_key(key)?;
+        let presigned = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .presigned(presigning(expires_in)?)
+            .await
+            .map_err(|e| port_error(SERVICE, e))?;
+        Ok(presigned.uri().to_owned())
     }
 }
 

@@ -162,12 +162,11 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let lookup = env(&[("GANTRY_PASSWORD_HASH", "$argon2id$other"), ("GITHUB_TOKEN", "ghp_local")]);
-        let secrets = Secrets::from_sources(Some(&secret), lookup).map_err(|e| e.to_string());
-        let secrets = secrets.as_ref().map_err(String::as_str);
-        assert_eq!(secrets.map(|s| s.password_hash.as_deref()), Ok(Some(HASH)));
-        assert_eq!(secrets.map(|s| s.token_key.as_deref()), Ok(Some(KEY.as_bytes())));
-        assert_eq!(secrets.map(|s| s.github_token.as_deref()), Ok(Some("ghp_local")));
-        assert_eq!(secrets.map(|s| s.vercel_token.as_deref()), Ok(None));
+        let secrets = Secrets::from_sources(Some(&secret), lookup).expect("valid secrets");
+        assert_eq!(secrets.password_hash.as_deref(), Some(HASH));
+        assert_eq!(secrets.token_key.as_deref(), Some(KEY.as_bytes()));
+        assert_eq!(secrets.github_token.as_deref(), Some("ghp_local"));
+        assert_eq!(secrets.vercel_token, None);
     }
 
     #[test]

@@ -10,10 +10,11 @@ use chrono::{DateTime, SubsecRound as _, Utc};
 
 use gantry_aws::dynamodb::keys;
 use gantry_aws::{DynamoRateLimiter, DynamoStore};
+use gantry_domain::consultation::Consultation;
 use gantry_domain::{
     Mission, MissionId, MissionStatus, Role, StepName, StepRecord, StepStatus, Subject, Turn,
 };
-use gantry_ports::{ApiToken, MissionStore, PortError, RateLimiter, TokenStore};
+use gantry_ports::{ApiToken, AttachedImages, MissionStore, PortError, RateLimiter, TokenStore};
 
 struct Fixture {
     client: aws_sdk_dynamodb::Client,
@@ -431,4 +432,26 @@ async fn errors_map_to_port_errors() {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&unreachable), "missions");
     let error = store.get(&MissionId::generate()).await.unwrap_err();
     assert!(error.is_transient(), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_design_image_counts_as_attached_once_a_mission_refers_to_it() {
+    let f = fixture().await;
+    let (first, later) = ("uploads/0123456789abcdef/a.png", "uploads/0123456789abcdef/b.png");
+    let mut m = mission("alice", MissionStatus::AwaitingInput, now());
+    let mut consultation = Consultation::new();
+    consultation.brief.design_image = Some(first.to_owned());
+    m.consultation = Some(consultation);
+    f.store.create(&m, &[turn(Role::User, "like this picture")]).await.unwrap();
+    assert!(f.store.is_attached(first).await.unwrap());
+    assert!(!f.store.is_attached(later).await.unwrap());
+
+    // A later turn attaching another image marks it in the same write.
+    if let Some(c) = m.consultation.as_mut() {
+        c.brief.design_image = Some(later.to_owned());
+    }
+    f.store.save(&mut m, &[turn(Role::User, "or this one")]).await.unwrap();
+    assert!(f.store.is_attached(later).await.unwrap());
+    assert!(f.store.is_attached(first).await.unwrap(), "a mark is never taken back");
+    assert!(!f.store.is_attached("uploads/0123456789abcdef/never.png").await.unwrap());
 }

@@ -116,6 +116,44 @@ async fn a_presigned_put_binds_type_and_length_and_round_trips() {
 }
 
 #[tokio::test]
+async fn the_builder_reads_and_writes_through_presigned_urls_only() {
+    let (store, _) = artifact_store().await;
+    let secret = support::SECRET_KEY;
+    store.put("missions/m1/build-1/job.json", b"{\"job\":1}", "application/json").await.unwrap();
+
+    let job = store.presign_get("missions/m1/build-1/job.json", Duration::from_secs(600)).await.unwrap();
+    assert!(presigned_signature_holds("GET", &job, &[], secret));
+    assert!(!presigned_signature_holds("GET", &job, &[], "another secret"));
+    let fetched = reqwest::get(&job).await.unwrap();
+    assert!(fetched.status().is_success(), "{}", fetched.status());
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), b"{\"job\":1}");
+
+    // Outputs: the content type is bound, the length is free (the log's size is unknown up front).
+    let log = store.presign_put_output("missions/m1/build-1/log.txt", "text/plain", Duration::from_secs(600));
+    let log = log.await.unwrap();
+    let typed = |content_type: &str| vec![("content-type", content_type.to_owned())];
+    assert!(presigned_signature_holds("PUT", &log, &typed("text/plain"), secret));
+    assert!(!presigned_signature_holds("PUT", &log, &typed("text/html"), secret));
+    let sent = reqwest::Client::new()
+        .put(&log)
+        .header("content-type", "text/plain")
+        .body("line 1\nline 2\n")
+        .send()
+        .await
+        .unwrap();
+    assert!(sent.status().is_success(), "{}", sent.status());
+    assert_eq!(
+        store.get("missions/m1/build-1/log.txt").await.unwrap().as_deref(),
+        Some(&b"line 1\nline 2\n"[..])
+    );
+
+    let too_long =
+        store.presign_get("missions/m1/build-1/job.json", Duration::from_secs(8 * 24 * 3600)).await;
+    assert!(matches!(too_long, Err(PortError::Invalid(_))));
+    assert!(matches!(store.presign_get("../x", Duration::from_secs(60)).await, Err(PortError::Invalid(_))));
+}
+
+#[tokio::test]
 async fn evidence_is_locked_in_compliance_mode_with_a_sha256_checksum() {
     let config = support::moto().sdk_config();
     let bucket = support::unique("evidence");

@@ -48,6 +48,18 @@ pub fn execution_name(mission: &MissionId, dispatch: u32) -> String {
     }
 }
 
+/// The input of a mission's `dispatch`-th execution: the state document every orchestrator
+/// starts the definition with, carrying the mission's own deploy and publish choices.
+pub async fn initial_input(
+    store: &dyn MissionStore,
+    mission: &MissionId,
+    dispatch: u32,
+) -> PortResult<Value> {
+    let record = store.get(mission).await?.ok_or(PortError::NotFound)?;
+    serde_json::to_value(PipelineState::new(mission.clone(), record.deploy, record.publish, dispatch))
+        .map_err(|e| PortError::Failed(e.to_string()))
+}
+
 struct Invoker {
     steps: Steps,
     runner: Arc<dyn BuildRunner>,
@@ -274,14 +286,7 @@ impl Orchestrator for LocalOrchestrator {
         if self.runs().contains_key(&name) {
             return Ok(Execution { started: false, trace_url: None });
         }
-        let record = self.store.get(mission).await?.ok_or(PortError::NotFound)?;
-        let input = serde_json::to_value(PipelineState::new(
-            mission.clone(),
-            record.deploy,
-            record.publish,
-            dispatch,
-        ))
-        .map_err(|e| PortError::Failed(e.to_string()))?;
+        let input = initial_input(self.store.as_ref(), mission, dispatch).await?;
         let started = self.spawn(name, mission.clone(), dispatch, input, None);
         if started {
             tracing::info!(mission_id = %mission, dispatch, "execution started");

@@ -151,6 +151,20 @@ pub fn build_keys(mission: &MissionId, attempt: u32) -> BuildJobUrls {
     }
 }
 
+/// How the build runner reaches a build's job, design image, report and log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BuildIo {
+    /// By object key: the runner shares this process's object store (the local shape).
+    #[default]
+    Keys,
+    /// By presigned URLs valid for `expires_in`: the Fargate builder has no AWS permissions.
+    Presigned { expires_in: std::time::Duration },
+}
+
+/// The content types the builder PUTs its outputs with (bound into their presigned URLs).
+pub const REPORT_CONTENT_TYPE: &str = "application/json";
+pub const LOG_CONTENT_TYPE: &str = "text/plain";
+
 /// The adapters the steps use, built once by the entry point.
 #[derive(Clone)]
 pub struct Steps {
@@ -161,6 +175,7 @@ pub struct Steps {
     pub publisher: Arc<dyn Publisher>,
     pub evidence: EvidenceLog,
     pub policy: Arc<Policy>,
+    pub build_io: BuildIo,
 }
 
 /// The final status a finished run gives a mission.
@@ -471,10 +486,14 @@ impl Steps {
         .await?;
         self.step_started(&id, StepName::Build, attempt).await?;
         let manifest = self.load_manifest(&id, attempt).await?;
-        let design_image =
-            mission.consultation.as_ref().and_then(|c| c.brief.design_image.clone()).map(|key| {
-                DesignImageRef { ext: key.rsplit('.').next().unwrap_or("bin").to_owned(), location: key }
-            });
+        let design_key = mission.consultation.as_ref().and_then(|c| c.brief.design_image.clone());
+        let design_image = match design_key {
+            Some(key) => Some(DesignImageRef {
+                ext: key.rsplit('.').next().unwrap_or("bin").to_owned(),
+                location: self.build_input(&key).await?,
+            }),
+            None => None,
+        };
         let keys = build_keys(&id, attempt);
         let job = BuildJobDoc {
             mission_id: id.clone(),
@@ -488,10 +507,31 @@ impl Steps {
         // Outputs of an earlier try of this attempt must not be mistaken for this one's.
         self.objects.delete(&keys.report_url).await?;
         self.objects.delete(&keys.log_url).await?;
-        state.build_job = Some(keys);
+        state.build_job = Some(self.build_locations(keys).await?);
         state.build_passed = None;
         state.build_failure = None;
         Ok(state)
+    }
+
+    /// Where the runner reads an input object: its key, or a presigned GET.
+    async fn build_input(&self, key: &str) -> StepResult<String> {
+        Ok(match self.build_io {
+            BuildIo::Keys => key.to_owned(),
+            BuildIo::Presigned { expires_in } => self.objects.presign_get(key, expires_in).await?,
+        })
+    }
+
+    /// The job, report and log locations the runner is handed. Collecting reads by key either way.
+    async fn build_locations(&self, keys: BuildJobUrls) -> StepResult<BuildJobUrls> {
+        let BuildIo::Presigned { expires_in } = self.build_io else { return Ok(keys) };
+        Ok(BuildJobUrls {
+            job_url: self.objects.presign_get(&keys.job_url, expires_in).await?,
+            report_url: self
+                .objects
+                .presign_put_output(&keys.report_url, REPORT_CONTENT_TYPE, expires_in)
+                .await?,
+            log_url: self.objects.presign_put_output(&keys.log_url, LOG_CONTENT_TYPE, expires_in).await?,
+        })
     }
 
     async fn collect_build(&self, mut state: PipelineState) -> StepResult<PipelineState> {
@@ -733,8 +773,10 @@ impl Steps {
         let id = state.mission_id.clone();
         let record = self.step_started(&id, StepName::Finalize, state.attempt()).await?;
         let (status, reason) = final_status(&state);
+        let finalized_here = std::sync::atomic::AtomicBool::new(false);
         let mission = self
             .update(&id, |m| {
+                finalized_here.store(false, std::sync::atomic::Ordering::Relaxed);
                 if m.status.is_final() {
                     return Ok(());
                 }
@@ -755,11 +797,16 @@ impl Steps {
                 if state.evidence_failure.is_some() && m.evidence_url.is_none() {
                     tracing::error!(mission_id = %m.id, "evidence could not be sealed");
                 }
+                finalized_here.store(true, std::sync::atomic::Ordering::Relaxed);
                 Ok(())
             })
             .await?;
         tracing::info!(mission_id = %id, status = %mission.status, "mission finished");
         self.step_ended(&id, record, true, format!("{}", mission.status)).await?;
+        if finalized_here.load(std::sync::atomic::Ordering::Relaxed) {
+            let steps = self.store.steps(&id).await?;
+            crate::metrics::emit(&crate::metrics::mission_emf(&mission, &steps));
+        }
         Ok(state)
     }
 }

@@ -24,6 +24,7 @@ use gantry_domain::{
 };
 use gantry_local::signer::Ed25519FileSigner;
 use gantry_local::{FsObjectStore, LocalDeployer, LocalGitPublisher, SqliteStore};
+use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{EvidenceLog, LocalOrchestrator, Steps};
 use gantry_ports::{
     evidence_keys, BuildJob, BuildOutcome, BuildRunner, ConsultReply, Draft, ExecutionState, MissionStore,
@@ -185,6 +186,7 @@ impl Harness {
             publisher: Arc::new(LocalGitPublisher::new(root.join("repos"))),
             evidence: EvidenceLog { objects, evidence, signer },
             policy: Arc::new(test_policy()),
+            build_io: BuildIo::Keys,
         };
         let runner = Arc::new(CountingRunner {
             inner: LocalBuildRunner::new(work_root),
