@@ -19,7 +19,9 @@ phase() { echo "== $1 (at $((SECONDS - started)) s)"; }
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v git >/dev/null 2>&1 || missing+=(git)
-command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# Debian's python3 makes venvs only with python3-venv (ensurepip); the moto and linter venvs need it.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then

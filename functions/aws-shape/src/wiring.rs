@@ -97,7 +97,8 @@ pub fn api_state_with(
         &config.state_machine_arn,
         store.clone(),
     );
-    let api_config = gantry_api::ApiConfig::new(Mode::Aws, password_hash, token_key);
+    let mut api_config = gantry_api::ApiConfig::new(Mode::Aws, password_hash, token_key);
+    api_config.upload_origin = gantry_aws::client::s3_bucket_origin(sdk, &config.resources.artifact_bucket);
     Ok(AppState {
         store: store.clone(),
         tokens: store,

@@ -65,6 +65,9 @@ pub struct ApiConfig {
     pub voice_continuation: Duration,
     /// Local shape: where deployed previews live, served at `/preview/{id}/`.
     pub preview_root: Option<PathBuf>,
+    /// Where the browser PUTs design images when that is not this server (the artifacts
+    /// bucket's origin in AWS): the page's CSP must let it connect there.
+    pub upload_origin: Option<String>,
 }
 
 impl ApiConfig {
@@ -79,12 +82,10 @@ impl ApiConfig {
             limits: Limits::default(),
             voice_continuation: Duration::from_secs(15 * 60),
             preview_root: None,
+            upload_origin: None,
         }
     }
 }
-
-/// Where evidence packs are read from; see `gantry_pipeline::evidence` for the layout.
-pub const EVIDENCE_PACK_SUFFIX: &str = "pack.json";
 
 #[derive(Clone)]
 pub struct AppState {

@@ -13,10 +13,25 @@ use gantry_domain::MissionId;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The chat page's policy: no inline scripts, nothing from elsewhere.
+/// The chat page's policy: no inline scripts, nothing from elsewhere but the upload origin.
 pub const PAGE_CSP: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
      connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// `PAGE_CSP`, letting the page also connect to `upload_origin` (where presigned PUTs go). An
+/// origin with anything but scheme, host and port characters is left out, never spliced in.
+pub fn page_csp(upload_origin: Option<&str>) -> String {
+    let plain = |origin: &str| {
+        (origin.starts_with("https://") || origin.starts_with("http://"))
+            && origin.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/' | b'-'))
+    };
+    match upload_origin {
+        Some(origin) if plain(origin) => {
+            PAGE_CSP.replace("connect-src 'self';", &format!("connect-src 'self' {origin};"))
+        }
+        _ => PAGE_CSP.to_owned(),
+    }
+}
 
 /// Previews are generated code served from this origin: the sandbox gives them an opaque
 /// origin, so their scripts cannot call the API with the owner's cookie (an opaque origin's
@@ -55,13 +70,15 @@ fn with_headers(body: impl Into<Body>, content_type: &str, csp: &str) -> Respons
     response
 }
 
-pub async fn index() -> Response {
-    with_headers(INDEX, "text/html; charset=utf-8", PAGE_CSP)
+pub async fn index(State(state): State<AppState>) -> Response {
+    with_headers(INDEX, "text/html; charset=utf-8", &page_csp(state.config.upload_origin.as_deref()))
 }
 
-pub async fn asset(UrlPath(path): UrlPath<String>) -> Response {
+pub async fn asset(State(state): State<AppState>, UrlPath(path): UrlPath<String>) -> Response {
     match ASSETS.iter().find(|a| a.path == path) {
-        Some(asset) => with_headers(asset.body, asset.content_type, PAGE_CSP),
+        Some(asset) => {
+            with_headers(asset.body, asset.content_type, &page_csp(state.config.upload_origin.as_deref()))
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -130,4 +147,20 @@ pub async fn preview(
 
 pub async fn preview_index(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Response {
     serve_preview(&state, &id, "").await.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_csp;
+
+    #[test]
+    fn the_upload_origin_joins_connect_src_only_when_it_is_a_plain_origin() {
+        assert!(page_csp(None).contains("connect-src 'self';"));
+        let aws = page_csp(Some("https://artifacts.s3.eu-west-1.amazonaws.com"));
+        assert!(aws.contains("connect-src 'self' https://artifacts.s3.eu-west-1.amazonaws.com;"), "{aws}");
+        assert!(!aws.contains("unsafe-inline"));
+        for hostile in ["https://x.com; script-src *", "javascript:alert(1)", "https://a b", "*"] {
+            assert!(page_csp(Some(hostile)).contains("connect-src 'self';"), "{hostile}");
+        }
+    }
 }

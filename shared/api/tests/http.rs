@@ -93,6 +93,7 @@ async fn protected_routes_need_a_valid_token() {
         ("GET", "/gantry/missions"),
         ("GET", "/gantry/metrics"),
         ("POST", "/gantry/uploads"),
+        ("GET", "/gantry/openapi.json"),
     ]
     .into_iter()
     .chain([
@@ -328,10 +329,22 @@ async fn cancel_and_retry_follow_the_state() {
     assert_eq!(cancel.body["status"], "CANCELLED");
     let again = app.call("POST", &format!("/gantry/missions/{id}/cancel"), Some(&token), None).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
+    // Never approved: a retry must not turn a cancelled consultation into a build.
     let retry = app.call("POST", &format!("/gantry/missions/{id}/retry"), Some(&token), None).await;
-    assert_eq!(retry.status, StatusCode::ACCEPTED);
+    assert_eq!(retry.status, StatusCode::CONFLICT, "{}", retry.body);
+    assert!(app.orchestrator.started.lock().unwrap().is_empty());
+
+    // Approved, dispatched, cancelled: a retry starts the second dispatch.
+    let reply = app.consult(&token, json!({"message": "a todo app with categories, Spotify style"})).await;
+    let id = reply.body["mission_id"].as_str().unwrap().to_owned();
+    let consent = app.consult(&token, json!({"message": "yes, build it", "mission_id": id})).await;
+    assert_eq!(consent.status, StatusCode::ACCEPTED, "{}", consent.body);
+    let cancel = app.call("POST", &format!("/gantry/missions/{id}/cancel"), Some(&token), None).await;
+    assert_eq!(cancel.status, StatusCode::OK, "{}", cancel.body);
+    let retry = app.call("POST", &format!("/gantry/missions/{id}/retry"), Some(&token), None).await;
+    assert_eq!(retry.status, StatusCode::ACCEPTED, "{}", retry.body);
     assert_eq!(retry.body["status"], "QUEUED");
-    assert_eq!(*app.orchestrator.started.lock().unwrap(), vec![format!("{id}-1")]);
+    assert_eq!(*app.orchestrator.started.lock().unwrap(), vec![id.clone(), format!("{id}-1")]);
 }
 
 #[tokio::test]
@@ -422,5 +435,29 @@ async fn the_openapi_document_covers_every_route() {
         "/gantry/openapi.json",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+}
+
+#[tokio::test]
+async fn missions_page_with_the_stores_cursor_and_refuse_foreign_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_in(dir.path(), |_| {});
+    let token = app.login().await;
+    for app_kind in ["a todo app", "a blog", "a kanban board"] {
+        let reply = app.consult(&token, json!({"message": app_kind})).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    let first = app.call("GET", "/gantry/missions?limit=2", Some(&token), None).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body["missions"].as_array().unwrap().len(), 2);
+    let cursor = first.body["next_cursor"].as_str().expect("a second page").to_owned();
+    let second =
+        app.call("GET", &format!("/gantry/missions?limit=2&cursor={cursor}"), Some(&token), None).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(second.body["missions"].as_array().unwrap().len(), 1);
+    assert!(second.body.get("next_cursor").is_none(), "{}", second.body);
+    for foreign in ["not-a-cursor", "eyJwayI6IngifQ", "a%20b", "x%3By"] {
+        let reply = app.call("GET", &format!("/gantry/missions?cursor={foreign}"), Some(&token), None).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{foreign}: {}", reply.body);
     }
 }

@@ -46,3 +46,17 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
         aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some()).build();
     aws_sdk_s3::Client::from_conf(conf)
 }
+
+/// The origin a browser reaches `bucket` at through the clients above: the emulator's endpoint
+/// (path-style) when one is set, else the bucket's virtual-hosted S3 endpoint. The page's
+/// Content-Security-Policy must allow it, or the browser's presigned PUT is blocked.
+pub fn s3_bucket_origin(config: &SdkConfig, bucket: &str) -> Option<String> {
+    match config.endpoint_url() {
+        Some(endpoint) => {
+            let (scheme, rest) = endpoint.split_once("://")?;
+            let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+            Some(format!("{scheme}://{host}"))
+        }
+        None => config.region().map(|region| format!("https://{bucket}.s3.{region}.amazonaws.com")),
+    }
+}

@@ -201,3 +201,32 @@ async fn a_missing_bucket_is_a_failure_not_a_transient_error() {
     let error = store.put("a/b", b"x", "text/plain").await.unwrap_err();
     assert!(matches!(error, PortError::Failed(_)), "{error:?}");
 }
+
+#[tokio::test]
+async fn the_page_may_connect_to_exactly_the_origin_presigned_puts_go_to() {
+    let presigned_origin = |url: &str| {
+        let url = reqwest::Url::parse(url).unwrap();
+        url.origin().ascii_serialization()
+    };
+    // Behind an emulator: path-style, on the endpoint's origin.
+    let (store, _) = artifact_store().await;
+    let put = store.presign_put("uploads/0123456789abcdef/a.png", "image/png", 3, Duration::from_secs(60));
+    let put = put.await.unwrap();
+    let origin = gantry_aws::client::s3_bucket_origin(&support::moto().sdk_config(), "ignored");
+    assert_eq!(origin, Some(presigned_origin(&put.url)));
+
+    // Against AWS: the bucket's virtual host in its region (presigning needs no network).
+    let aws = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-1"))
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+            aws_sdk_s3::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"),
+        ))
+        .build();
+    let store = S3ObjectStore::new(gantry_aws::client::s3_client(&aws), "gantry-artifacts");
+    let put = store.presign_put("uploads/0123456789abcdef/a.png", "image/png", 3, Duration::from_secs(60));
+    let put = put.await.unwrap();
+    let origin = gantry_aws::client::s3_bucket_origin(&aws, "gantry-artifacts");
+    assert_eq!(origin.as_deref(), Some("https://gantry-artifacts.s3.eu-west-1.amazonaws.com"));
+    assert_eq!(origin, Some(presigned_origin(&put.url)));
+}

@@ -63,6 +63,17 @@ pub struct Mission {
 }
 
 impl Mission {
+    /// Whether a retry may dispatch it again: it ended in a retryable status and its build was
+    /// consented to (a direct build has no consultation; a consultation must have reached
+    /// READY_TO_BUILD, so cancelling one that awaited input can never turn into a build).
+    pub fn can_retry(&self) -> bool {
+        let approved = self
+            .consultation
+            .as_ref()
+            .is_none_or(|c| c.status == crate::consultation::ConsultationStatus::ReadyToBuild);
+        self.status.is_retryable() && approved
+    }
+
     pub fn new(owner: Subject, title: impl Into<String>, status: MissionStatus, now: DateTime<Utc>) -> Self {
         Self {
             id: MissionId::generate(),

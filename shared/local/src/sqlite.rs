@@ -319,6 +319,10 @@ impl MissionStore for SqliteStore {
 
     async fn list(&self, owner: &Subject, cursor: Option<&str>, limit: usize) -> PortResult<MissionPage> {
         let owner = owner.clone();
+        // This store's cursors are mission ids; anything else was not handed out here.
+        if cursor.is_some_and(|c| c.parse::<MissionId>().is_err()) {
+            return Err(PortError::Invalid("the page cursor is not one this server gave out".into()));
+        }
         let cursor = cursor.map(str::to_owned);
         let limit = limit.clamp(1, 100);
         self.with(move |conn| {

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use gantry_domain::consultation::Brief;
 use gantry_domain::evidence::kind as kinds;
+use gantry_domain::evidence::sha256_hex;
 use gantry_domain::policy::Policy;
 use gantry_domain::report::BuildLimits;
 use gantry_domain::{
@@ -218,10 +218,6 @@ fn clip(text: &str, max: usize) -> String {
     } else {
         format!("{}…", trimmed.chars().take(max).collect::<String>())
     }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 fn artifact_name(dispatch: u32, name: &str) -> String {

@@ -27,7 +27,8 @@ pub async fn themes() -> Json<serde_json::Value> {
     Json(json!({ "themes": themes }))
 }
 
-pub async fn openapi() -> Json<serde_json::Value> {
+/// The contract, for signed-in callers (DESIGN lists only `/`, assets, health and themes as public).
+pub async fn openapi(_caller: Caller) -> Json<serde_json::Value> {
     Json(crate::openapi::document())
 }
 

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use gantry_domain::{evidence, MissionId, MissionStatus};
+use gantry_domain::{evidence, MissionStatus};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -44,8 +44,14 @@ pub async fn list(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
+    // Cursors are the store's own (a mission id locally, an encoded key in DynamoDB): only
+    // their shape is checked here; the store refuses one it did not hand out.
     if let Some(cursor) = &query.cursor {
-        cursor.parse::<MissionId>().map_err(|_| ApiError::BadRequest("unknown cursor".into()))?;
+        let plain = cursor.len() <= 1024
+            && cursor.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'='));
+        if !plain {
+            return Err(ApiError::BadRequest("unknown cursor".into()));
+        }
     }
     let page = state.store.list(&caller.subject, query.cursor.as_deref(), query.limit.unwrap_or(20)).await?;
     let missions: Vec<_> = page
@@ -122,8 +128,12 @@ pub async fn retry(
     MissionPath(id): MissionPath,
 ) -> ApiResult<Response> {
     let mut mission = owned(&state, &caller, &id).await?;
-    if !mission.status.is_retryable() {
-        return Err(ApiError::Conflict(format!("A {} mission cannot be retried.", mission.status)));
+    if !mission.can_retry() {
+        return Err(ApiError::Conflict(if mission.status.is_retryable() {
+            "This consultation was never approved: continue it instead of retrying.".into()
+        } else {
+            format!("A {} mission cannot be retried.", mission.status)
+        }));
     }
     limit_builds(&state, &caller.subject).await?;
     mission.advance(MissionStatus::Queued, Utc::now()).map_err(|e| ApiError::Conflict(e.to_string()))?;
@@ -152,8 +162,10 @@ pub async fn evidence_pack(
     let bytes = state.evidence.get(&key).await?.ok_or(ApiError::NotFound)?;
     let mut artifacts = std::collections::HashMap::new();
     if let Ok(pack) = serde_json::from_slice::<evidence::Pack>(&bytes) {
+        // A missing artifact is a finding of the verification; a store that cannot answer is
+        // an error, never reported as broken evidence.
         for artifact in &pack.artifacts {
-            if let Ok(Some(content)) = state.evidence.get(&artifact.key).await {
+            if let Some(content) = state.evidence.get(&artifact.key).await? {
                 artifacts.insert(artifact.key.clone(), content);
             }
         }
