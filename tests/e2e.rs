@@ -221,3 +221,50 @@ async fn a_mission_killed_mid_build_reaches_a_final_status_after_restart() {
     let verify = gantry(dir.path(), &["verify", &id]);
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
 }
+
+#[tokio::test]
+async fn gantry_serve_killed_mid_mission_leaves_nothing_in_flight_after_restart() {
+    let finals = ["DEPLOYED", "PR_OPENED", "SUCCESS", "BLOCKED", "FAILED", "TIMEOUT", "CANCELLED", "EXPIRED"];
+    // SIGKILL the server right after it dispatched the build; a fast machine may finish the
+    // mission first, so the kill is tried again until it lands while the mission is in flight.
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Server::start(dir.path()).await;
+        let token = server.login().await;
+        let (_, first) = server
+            .post(
+                "/gantry/consult",
+                Some(&token),
+                json!({"message": "a kanban board for my team, Notion style"}),
+            )
+            .await;
+        let id = first["mission_id"].as_str().unwrap().to_owned();
+        let (code, consent) = server
+            .post("/gantry/consult", Some(&token), json!({"message": "go ahead", "mission_id": id}))
+            .await;
+        assert_eq!(code, 202, "{consent}");
+        server.kill();
+
+        let seen = gantry(dir.path(), &["status", &id, "--json"]);
+        let at_kill: Value = serde_json::from_slice(&seen.stdout).unwrap();
+        let status_at_kill = at_kill["status"].as_str().unwrap().to_owned();
+        if finals.contains(&status_at_kill.as_str()) {
+            eprintln!("round {round}: the mission ended before the kill ({status_at_kill}); again");
+            continue;
+        }
+
+        let server = Server::start(dir.path()).await;
+        let token = server.login().await;
+        let status = server.wait_final(&token, &id, Duration::from_secs(120)).await;
+        let name = status["status"].as_str().unwrap();
+        assert!(finals.contains(&name), "{status_at_kill} before the kill, still {status:#} after restart");
+        assert!(
+            name == "SUCCESS" || (name == "FAILED" && status["error"] == "interrupted"),
+            "{status_at_kill} before the kill: {status:#}"
+        );
+        let verify = gantry(dir.path(), &["verify", &id]);
+        assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+        return;
+    }
+    panic!("in five rounds the kill never landed while the mission was in flight");
+}
