@@ -38,15 +38,15 @@ phase "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 phase "moto (AWS emulator for the adapter tests)"
-tests/moto/setup.sh
+bash tests/moto/setup.sh
 
 phase "infra: SAM template (samtranslator + cfn-lint) and ASL (asl-validator)"
-tests/infra/run.sh
+bash tests/infra/run.sh
 
 phase "tests: unit, handler, sandbox, pipeline, AWS adapters (moto), Lambda entry points, end-to-end"
 cargo test --workspace --locked
 
 phase "browser: the web chat in headless Chromium"
-tests/browser/run.sh "$CARGO_TARGET_DIR/debug/gantry"
+bash tests/browser/run.sh "$CARGO_TARGET_DIR/debug/gantry"
 
 phase "all tests passed"
