@@ -1,7 +1,6 @@
 //! Every adapter of the AWS shape, built once from a typed config. Entry points call one of
 //! these and hand the result to the router, the step handlers or the cleanup runner.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use gantry_aws::{DynamoRateLimiter, DynamoStore, KmsSigner, S3ObjectStore, StepF
 use gantry_brain::OfflineBrain;
 use gantry_domain::policy::Policy;
 use gantry_pipeline::steps::BuildIo;
-use gantry_pipeline::{CleanupDeps, EvidenceLog, Step, Steps};
+use gantry_pipeline::{load_policy, CleanupDeps, EvidenceLog, PolicyFileError, Step, Steps};
 
 use crate::config::{ApiConfig, CleanupConfig, ConfigError, Resources, StepsConfig, STEP};
 use crate::stand_ins::{NoMissionFiles, NotConfiguredDeployer, NotConfiguredPublisher};
@@ -29,20 +28,8 @@ pub enum WiringError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Secrets(#[from] SecretsError),
-    #[error("the policy is not valid: {0}")]
-    Policy(String),
-}
-
-/// The policy file named by the config, or the policy.yaml compiled in.
-pub fn load_policy(path: Option<&Path>) -> Result<Policy, WiringError> {
-    match path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| WiringError::Policy(format!("cannot read {}: {e}", path.display())))?;
-            Policy::from_yaml(&text).map_err(|e| WiringError::Policy(format!("{}: {e}", path.display())))
-        }
-        None => Policy::default_policy().map_err(|e| WiringError::Policy(e.to_string())),
-    }
+    #[error(transparent)]
+    Policy(#[from] PolicyFileError),
 }
 
 /// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`).

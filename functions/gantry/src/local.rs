@@ -13,6 +13,7 @@ use gantry_local::{
     FsObjectStore, LocalDeployer, LocalGitPublisher, LocalMissionFiles, MemoryRateLimiter, SqliteStore,
     TrackedBuildRunner,
 };
+pub use gantry_pipeline::load_policy;
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{CleanupDeps, EvidenceLog, LocalOrchestrator, Steps};
 use gantry_sandbox::LocalBuildRunner;
@@ -28,18 +29,6 @@ pub struct Local {
     pub builds: Arc<TrackedBuildRunner>,
     pub limiter: Arc<MemoryRateLimiter>,
     pub secret: Vec<u8>,
-}
-
-/// Reads the policy named by `GANTRY_POLICY`, or the one compiled in from the repository root.
-pub fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
-    match path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the policy {}", path.display()))?;
-            Policy::from_yaml(&text).with_context(|| format!("the policy {} is not valid", path.display()))
-        }
-        None => Ok(Policy::default_policy()?),
-    }
 }
 
 /// A random key kept in the data dir (mode 0600), so sessions and upload URLs survive restarts.

@@ -5,11 +5,13 @@ pub mod cleanup;
 pub mod evidence_log;
 pub mod local;
 pub mod metrics;
+pub mod policy_file;
 pub mod state;
 pub mod steps;
 
 pub use cleanup::{run_cleanup, CleanupConfig, CleanupDeps, CleanupSummary};
 pub use evidence_log::EvidenceLog;
 pub use local::LocalOrchestrator;
+pub use policy_file::{load_policy, PolicyFileError};
 pub use state::PipelineState;
 pub use steps::{Step, StepError, Steps};
