@@ -17,8 +17,8 @@ use gantry_domain::{
     BuildReport, GantryManifest, Mission, MissionId, MissionStatus, Role, StepName, StepRecord, StepStatus,
 };
 use gantry_ports::{
-    evidence_keys, Brain, DeployRequest, Deployer, MissionStore, ObjectStore, PortError, PublishRequest,
-    Publisher,
+    evidence_keys, Brain, DeployRequest, Deployer, MissionStore, ObjectStore, OutputFile, PortError,
+    PublishRequest, Publisher,
 };
 
 use crate::evidence_log::EvidenceLog;
@@ -655,7 +655,9 @@ impl Steps {
         self.enter(&id, MissionStatus::Deploying).await?;
         let record = self.step_started(&id, StepName::Deploy, attempt).await?;
         let manifest = self.load_manifest(&id, attempt).await?;
-        let deployment = match self.deployer.deploy(&DeployRequest { mission: id.clone(), manifest }).await {
+        let files = output_files(&manifest);
+        let request = DeployRequest { mission: id.clone(), manifest, files };
+        let deployment = match self.deployer.deploy(&request).await {
             Ok(d) => d,
             Err(e) => {
                 self.step_ended(&id, record, false, e.to_string()).await?;
@@ -805,6 +807,23 @@ impl Steps {
         }
         Ok(state)
     }
+}
+
+/// The manifest's files under its output directory, relative to it.
+fn output_files(manifest: &GantryManifest) -> Vec<OutputFile> {
+    let root = manifest.output_dir().trim_end_matches('/');
+    manifest
+        .files
+        .iter()
+        .filter_map(|f| {
+            let path = if root == "." {
+                Some(f.path.as_str())
+            } else {
+                f.path.strip_prefix(root)?.strip_prefix('/')
+            };
+            path.map(|p| OutputFile { path: p.to_owned(), bytes: f.content.clone().into_bytes() })
+        })
+        .collect()
 }
 
 /// The brief a mission was consented on; a direct build has its title as the only note.

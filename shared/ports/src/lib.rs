@@ -238,10 +238,19 @@ pub trait Brain: Send + Sync {
     fn model_id(&self) -> String;
 }
 
+/// One file of a build's output, with its path relative to the output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
 #[derive(Debug, Clone)]
 pub struct DeployRequest {
     pub mission: MissionId,
     pub manifest: GantryManifest,
+    /// What the build produced in its output directory: the files to publish.
+    pub files: Vec<OutputFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
