@@ -2,6 +2,8 @@
 
 mod support;
 
+gantry_store_contract::store_contract_tests!(async { fixture().await.store });
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -11,10 +13,8 @@ use chrono::{DateTime, SubsecRound as _, Utc};
 use gantry_aws::dynamodb::keys;
 use gantry_aws::{DynamoRateLimiter, DynamoStore};
 use gantry_domain::consultation::Consultation;
-use gantry_domain::{
-    Mission, MissionId, MissionStatus, Role, StepName, StepRecord, StepStatus, Subject, Turn,
-};
-use gantry_ports::{ApiToken, AttachedImages, MissionStore, PortError, RateLimiter, TokenStore};
+use gantry_domain::{Mission, MissionId, MissionStatus, Role, Subject, Turn};
+use gantry_ports::{AttachedImages, MissionStore, PortError, RateLimiter};
 
 struct Fixture {
     client: aws_sdk_dynamodb::Client,
@@ -43,22 +43,6 @@ fn mission(owner: &str, status: MissionStatus, updated_at: DateTime<Utc>) -> Mis
     let mut mission = Mission::new(Subject::new(owner), "a todo app", status, updated_at);
     mission.updated_at = updated_at;
     mission
-}
-
-fn ids(missions: &[Mission]) -> Vec<MissionId> {
-    missions.iter().map(|m| m.id.clone()).collect()
-}
-
-/// uuid v7 ids sort by creation time; a pause keeps consecutive ids in distinct milliseconds.
-async fn created_in_order(store: &DynamoStore, owner: &str, count: usize) -> Vec<Mission> {
-    let mut missions = Vec::new();
-    for _ in 0..count {
-        let m = mission(owner, MissionStatus::AwaitingInput, Utc::now());
-        store.create(&m, &[]).await.unwrap();
-        missions.push(m);
-        tokio::time::sleep(Duration::from_millis(3)).await;
-    }
-    missions
 }
 
 #[tokio::test]
@@ -91,268 +75,6 @@ async fn the_harness_table_has_the_keys_the_store_uses() {
     let ttl = f.client.describe_time_to_live().table_name(&f.table).send().await.unwrap();
     let ttl = ttl.time_to_live_description.unwrap();
     assert_eq!(ttl.attribute_name(), Some(keys::TTL_ATTRIBUTE));
-}
-
-#[tokio::test]
-async fn missions_are_created_read_and_saved_with_their_turns() {
-    let f = fixture().await;
-    let mut m = mission("ada", MissionStatus::AwaitingInput, Utc::now());
-    let first = [turn(Role::User, "a todo app"), turn(Role::Assistant, "Which stack?")];
-    f.store.create(&m, &first).await.unwrap();
-    assert_eq!(f.store.get(&m.id).await.unwrap(), Some(m.clone()));
-    assert_eq!(f.store.turns(&m.id).await.unwrap(), first);
-
-    m.title = "a todo app with categories".into();
-    m.updated_at = Utc::now();
-    let reply = turn(Role::User, "add categories");
-    f.store.save(&mut m, std::slice::from_ref(&reply)).await.unwrap();
-    assert_eq!(m.version, 1);
-    let stored = f.store.get(&m.id).await.unwrap().unwrap();
-    assert_eq!(stored, m);
-
-    m.status = MissionStatus::Queued;
-    f.store.save(&mut m, &[]).await.unwrap();
-    assert_eq!(m.version, 2);
-    assert_eq!(f.store.get(&m.id).await.unwrap().unwrap().status, MissionStatus::Queued);
-
-    let more: Vec<Turn> = (0..11).map(|i| turn(Role::User, &format!("message {i}"))).collect();
-    f.store.save(&mut m, &more).await.unwrap();
-    let turns = f.store.turns(&m.id).await.unwrap();
-    let expected: Vec<Turn> = first.iter().chain([&reply]).chain(&more).cloned().collect();
-    assert_eq!(turns, expected, "turns come back in the order they were written");
-
-    assert_eq!(f.store.get(&MissionId::generate()).await.unwrap(), None);
-    assert_eq!(f.store.turns(&MissionId::generate()).await.unwrap(), []);
-}
-
-#[tokio::test]
-async fn a_stale_version_or_a_second_create_is_a_conflict_and_writes_nothing() {
-    let f = fixture().await;
-    let mut fresh = mission("ada", MissionStatus::AwaitingInput, Utc::now());
-    f.store.create(&fresh, &[turn(Role::User, "hello")]).await.unwrap();
-    assert!(matches!(f.store.create(&fresh, &[]).await, Err(PortError::Conflict(_))));
-
-    let mut stale = fresh.clone();
-    f.store.save(&mut fresh, &[turn(Role::User, "first")]).await.unwrap();
-    stale.status = MissionStatus::Queued;
-    let lost = f.store.save(&mut stale, &[turn(Role::User, "second")]).await;
-    assert!(matches!(lost, Err(PortError::Conflict(_))), "{lost:?}");
-    assert_eq!(stale.version, 0, "a lost save leaves the caller's copy as it was");
-
-    let stored = f.store.get(&fresh.id).await.unwrap().unwrap();
-    assert_eq!((stored.version, stored.status), (1, MissionStatus::AwaitingInput));
-    let contents: Vec<String> =
-        f.store.turns(&fresh.id).await.unwrap().into_iter().map(|t| t.content).collect();
-    assert_eq!(contents, ["hello", "first"]);
-
-    let mut never_created = mission("ada", MissionStatus::AwaitingInput, Utc::now());
-    assert!(matches!(f.store.save(&mut never_created, &[]).await, Err(PortError::Conflict(_))));
-    assert_eq!(f.store.get(&never_created.id).await.unwrap(), None);
-}
-
-#[tokio::test]
-async fn of_ten_concurrent_proceeds_exactly_one_wins() {
-    let f = fixture().await;
-    let m = mission("ada", MissionStatus::AwaitingInput, Utc::now());
-    f.store
-        .create(&m, &[turn(Role::User, "a todo app"), turn(Role::Assistant, "Shall I build it?")])
-        .await
-        .unwrap();
-
-    let attempts: Vec<_> = (0..10)
-        .map(|i| {
-            let store = f.store.clone();
-            let mut copy = m.clone();
-            tokio::spawn(async move {
-                copy.status = MissionStatus::Queued;
-                copy.dispatches = 1;
-                store.save(&mut copy, &[turn(Role::User, &format!("proceed {i}"))]).await
-            })
-        })
-        .collect();
-    let mut won = 0;
-    let mut conflicts = 0;
-    for attempt in attempts {
-        match attempt.await.unwrap() {
-            Ok(()) => won += 1,
-            Err(PortError::Conflict(_)) => conflicts += 1,
-            Err(other) => panic!("unexpected error {other:?}"),
-        }
-    }
-    assert_eq!((won, conflicts), (1, 9));
-    let stored = f.store.get(&m.id).await.unwrap().unwrap();
-    assert_eq!((stored.version, stored.status, stored.dispatches), (1, MissionStatus::Queued, 1));
-    let turns = f.store.turns(&m.id).await.unwrap();
-    assert_eq!(turns.len(), 3, "only the winner's turn is appended");
-    assert!(turns[2].content.starts_with("proceed "));
-}
-
-#[tokio::test]
-async fn an_owner_lists_their_missions_newest_first_in_pages() {
-    let f = fixture().await;
-    let missions = created_in_order(&f.store, "ada", 5).await;
-    created_in_order(&f.store, "eve", 2).await;
-    let newest_first: Vec<MissionId> = ids(&missions).into_iter().rev().collect();
-    let ada = Subject::new("ada");
-
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut pages = 0;
-    loop {
-        let page = f.store.list(&ada, cursor.as_deref(), 2).await.unwrap();
-        assert!(page.missions.len() <= 2);
-        seen.extend(ids(&page.missions));
-        pages += 1;
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    assert_eq!(seen, newest_first);
-    assert_eq!(pages, 3, "no empty page at the end");
-
-    let all = f.store.list(&ada, None, 5).await.unwrap();
-    assert_eq!((ids(&all.missions), all.next_cursor), (newest_first.clone(), None));
-    assert_eq!(f.store.latest(&ada).await.unwrap().map(|m| m.id), Some(newest_first[0].clone()));
-    assert_eq!(f.store.latest(&Subject::new("nobody")).await.unwrap(), None);
-    assert!(f.store.list(&Subject::new("nobody"), None, 10).await.unwrap().missions.is_empty());
-
-    let ada_cursor = f.store.list(&ada, None, 2).await.unwrap().next_cursor.unwrap();
-    let stolen = f.store.list(&Subject::new("eve"), Some(&ada_cursor), 2).await;
-    assert!(matches!(stolen, Err(PortError::Invalid(_))), "a cursor is bound to its owner");
-    assert!(matches!(f.store.list(&ada, Some("garbage!"), 2).await, Err(PortError::Invalid(_))));
-}
-
-#[tokio::test]
-async fn the_active_consultation_is_the_owners_newest_recent_one_awaiting_input() {
-    let f = fixture().await;
-    let now = Utc::now();
-    let minutes = |n: i64| now - chrono::Duration::minutes(n);
-    let stale = mission("ada", MissionStatus::AwaitingInput, minutes(20));
-    let older = mission("ada", MissionStatus::AwaitingInput, minutes(5));
-    let recent = mission("ada", MissionStatus::AwaitingInput, minutes(1));
-    let building = mission("ada", MissionStatus::Building, now);
-    let someone_else = mission("eve", MissionStatus::AwaitingInput, now);
-    for m in [&stale, &recent, &older, &building, &someone_else] {
-        f.store.create(m, &[]).await.unwrap();
-    }
-    let ada = Subject::new("ada");
-    let active = f.store.active_consultation(&ada, minutes(15)).await.unwrap();
-    assert_eq!(active.map(|m| m.id), Some(recent.id.clone()));
-    assert_eq!(f.store.active_consultation(&ada, now + chrono::Duration::seconds(1)).await.unwrap(), None);
-    let with_stale = f.store.active_consultation(&ada, minutes(30)).await.unwrap();
-    assert_eq!(with_stale.map(|m| m.id), Some(recent.id));
-}
-
-#[tokio::test]
-async fn cleanup_and_recovery_find_missions_by_status_and_age() {
-    let f = fixture().await;
-    let now = Utc::now();
-    let days = |n: i64| now - chrono::Duration::days(n);
-    let queued = mission("ada", MissionStatus::Queued, now);
-    let building = mission("eve", MissionStatus::Building, days(3));
-    let idle = mission("ada", MissionStatus::AwaitingInput, days(2));
-    let chatting = mission("ada", MissionStatus::AwaitingInput, now);
-    let old_success = mission("ada", MissionStatus::Success, days(40));
-    let old_failure = mission("eve", MissionStatus::Failed, days(31));
-    let new_success = mission("ada", MissionStatus::Success, days(1));
-    let all = [&queued, &building, &idle, &chatting, &old_success, &old_failure, &new_success];
-    for m in all {
-        f.store.create(m, &[]).await.unwrap();
-    }
-    let sorted = |mut v: Vec<MissionId>| {
-        v.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        v
-    };
-
-    assert_eq!(
-        ids(&f.store.in_flight().await.unwrap()),
-        sorted(vec![queued.id.clone(), building.id.clone()])
-    );
-    assert_eq!(ids(&f.store.awaiting_input_before(days(1)).await.unwrap()), vec![idle.id.clone()]);
-    assert_eq!(
-        ids(&f.store.final_before(days(30)).await.unwrap()),
-        sorted(vec![old_success.id.clone(), old_failure.id.clone()])
-    );
-    assert!(f.store.final_before(days(50)).await.unwrap().is_empty());
-
-    // A save moves the mission between statuses in the index.
-    let mut finished = queued.clone();
-    finished.status = MissionStatus::Cancelled;
-    finished.updated_at = days(35);
-    f.store.save(&mut finished, &[]).await.unwrap();
-    assert_eq!(ids(&f.store.in_flight().await.unwrap()), vec![building.id.clone()]);
-    assert_eq!(
-        ids(&f.store.final_before(days(34)).await.unwrap()),
-        sorted(vec![old_success.id.clone(), finished.id.clone()])
-    );
-}
-
-#[tokio::test]
-async fn steps_are_upserted_by_name_and_attempt_and_listed_in_start_order() {
-    let f = fixture().await;
-    let m = mission("ada", MissionStatus::Drafting, Utc::now());
-    f.store.create(&m, &[]).await.unwrap();
-    let start = Utc::now();
-    let step = |name, attempt, status, offset: i64| StepRecord {
-        name,
-        status,
-        attempt,
-        started_at: start + chrono::Duration::seconds(offset),
-        ended_at: None,
-        detail: None,
-    };
-    f.store.record_step(&m.id, &step(StepName::Draft, 1, StepStatus::Running, 0)).await.unwrap();
-    let mut drafted = step(StepName::Draft, 1, StepStatus::Succeeded, 0);
-    drafted.ended_at = Some(start + chrono::Duration::seconds(2));
-    drafted.detail = Some("claude".into());
-    f.store.record_step(&m.id, &drafted).await.unwrap();
-    let policy = step(StepName::Policy, 1, StepStatus::Succeeded, 3);
-    let build = step(StepName::Build, 1, StepStatus::Failed, 4);
-    let heal = step(StepName::Heal, 1, StepStatus::Succeeded, 10);
-    let rebuild = step(StepName::Build, 2, StepStatus::Running, 12);
-    for s in [&policy, &build, &heal, &rebuild] {
-        f.store.record_step(&m.id, s).await.unwrap();
-    }
-    assert_eq!(f.store.steps(&m.id).await.unwrap(), [drafted, policy, build, heal, rebuild]);
-    assert!(f.store.steps(&MissionId::generate()).await.unwrap().is_empty());
-    assert_eq!(f.store.turns(&m.id).await.unwrap(), [], "steps are not turns");
-}
-
-fn token(name: &str, hash: &str) -> ApiToken {
-    ApiToken {
-        name: name.into(),
-        subject: "ada".into(),
-        token_sha256: hash.into(),
-        created_at: now(),
-        revoked_at: None,
-    }
-}
-
-#[tokio::test]
-async fn tokens_are_created_found_and_revoked_with_unique_live_names() {
-    let f = fixture().await;
-    let siri = token("siri", &"a".repeat(64));
-    f.store.create_token(&siri).await.unwrap();
-    assert_eq!(f.store.find_token(&siri.token_sha256).await.unwrap(), Some(siri.clone()));
-    assert_eq!(f.store.find_token(&"f".repeat(64)).await.unwrap(), None);
-
-    let same_name = f.store.create_token(&token("siri", &"b".repeat(64))).await;
-    assert!(matches!(same_name, Err(PortError::Conflict(_))), "{same_name:?}");
-    assert_eq!(f.store.find_token(&"b".repeat(64)).await.unwrap(), None, "the loser wrote nothing");
-    let same_hash = f.store.create_token(&token("watch", &siri.token_sha256)).await;
-    assert!(matches!(same_hash, Err(PortError::Conflict(_))), "{same_hash:?}");
-
-    let at = Utc::now();
-    assert!(f.store.revoke_token("siri", at).await.unwrap());
-    let revoked = f.store.find_token(&siri.token_sha256).await.unwrap().unwrap();
-    assert_eq!(revoked.revoked_at.map(|t| t.timestamp_micros()), Some(at.timestamp_micros()));
-    assert!(!f.store.revoke_token("siri", Utc::now()).await.unwrap(), "nothing live to revoke");
-    assert!(!f.store.revoke_token("never", Utc::now()).await.unwrap());
-
-    let replacement = token("siri", &"c".repeat(64));
-    f.store.create_token(&replacement).await.unwrap();
-    assert_eq!(f.store.find_token(&replacement.token_sha256).await.unwrap(), Some(replacement));
 }
 
 #[tokio::test]

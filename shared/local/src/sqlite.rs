@@ -327,6 +327,19 @@ impl MissionStore for SqliteStore {
         let limit = limit.clamp(1, 100);
         self.with(move |conn| {
             let fetch = (limit + 1) as i64;
+            // A cursor is the last mission of the owner's previous page: another owner's is refused.
+            if let Some(after) = &cursor {
+                let owned: bool = conn
+                    .query_row(
+                        "SELECT EXISTS(SELECT 1 FROM missions WHERE id = ?1 AND owner = ?2)",
+                        rusqlite::params![after, owner.as_str()],
+                        |row| row.get(0),
+                    )
+                    .map_err(db_error)?;
+                if !owned {
+                    return Err(PortError::Invalid("the page cursor is not one this server gave out".into()));
+                }
+            }
             let mut missions = match &cursor {
                 Some(after) => query_missions(
                     conn,

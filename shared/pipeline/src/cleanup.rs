@@ -15,8 +15,8 @@ pub use gantry_domain::cleanup::CleanupConfig;
 use gantry_domain::cleanup::{self as rules, ExecutionEnd, UPLOADS_PREFIX};
 use gantry_domain::{MissionId, StepName, StepRecord, StepStatus};
 use gantry_ports::{
-    AttachedImages, BuildTasks, ExecutionState, MissionFiles, MissionStore, ObjectStore, Orchestrator,
-    PortError, PortResult,
+    AttachedImages, BuildTasks, Change, ExecutionState, MissionFiles, MissionStore, ObjectStore,
+    Orchestrator, PortError, PortResult, UpdateError,
 };
 
 /// What a cleanup run may touch. There is deliberately no evidence store here.
@@ -147,9 +147,6 @@ pub async fn run_cleanup(deps: &CleanupDeps, config: &CleanupConfig, now: DateTi
     summary
 }
 
-/// Lost races are retried a few times; a mission that keeps changing is simply left for the next run.
-const SAVE_TRIES: usize = 4;
-
 async fn expire_consultations(
     deps: &CleanupDeps,
     config: &CleanupConfig,
@@ -163,33 +160,28 @@ async fn expire_consultations(
             Err(e) => return summary.error(rule, None, &e),
         };
     for candidate in candidates {
-        let id = candidate.id.clone();
-        let mut mission = candidate;
-        for _ in 0..SAVE_TRIES {
-            if !rules::consultation_has_expired(&mission, now, config)
-                || rules::expire(&mut mission, now, config).is_err()
+        let id = candidate.id;
+        let mut detail = None;
+        let result = gantry_ports::update(deps.store.as_ref(), &id, &[], |mission| {
+            detail = None;
+            if !rules::consultation_has_expired(mission, now, config)
+                || rules::expire(mission, now, config).is_err()
             {
-                break;
+                return Ok::<_, PortError>(Change::Keep);
             }
-            let detail = mission.error.clone().unwrap_or_default();
-            match deps.store.save(&mut mission, &[]).await {
-                Ok(()) => {
+            detail = mission.error.clone();
+            Ok(Change::Save)
+        })
+        .await;
+        match result {
+            Ok(_) => {
+                if let Some(detail) = detail {
                     summary.record(rule, Some(&id), None, detail);
-                    break;
-                }
-                Err(PortError::Conflict(_)) => match deps.store.get(&id).await {
-                    Ok(Some(fresh)) => mission = fresh,
-                    Ok(None) => break,
-                    Err(e) => {
-                        summary.error(rule, Some(&id), &e);
-                        break;
-                    }
-                },
-                Err(e) => {
-                    summary.error(rule, Some(&id), &e);
-                    break;
                 }
             }
+            // Gone, or still changing: left for the next run.
+            Err(UpdateError::NotFound(_)) | Err(UpdateError::Contended { .. }) => {}
+            Err(UpdateError::Refused(e)) | Err(UpdateError::Port(e)) => summary.error(rule, Some(&id), &e),
         }
     }
 }
@@ -261,40 +253,43 @@ async fn reconcile_one(
     deps: &CleanupDeps,
     config: &CleanupConfig,
     now: DateTime<Utc>,
-    mut mission: gantry_domain::Mission,
+    mission: gantry_domain::Mission,
     end: ExecutionEnd,
 ) -> PortResult<Option<String>> {
-    for _ in 0..SAVE_TRIES {
-        let Some(reconciliation) = rules::reconcile(&mission, end, now, config) else { return Ok(None) };
+    let mut applied = None;
+    let result = gantry_ports::update(deps.store.as_ref(), &mission.id, &[], |mission| {
+        applied = None;
+        let Some(reconciliation) = rules::reconcile(mission, end, now, config) else {
+            return Ok::<_, PortError>(Change::Keep);
+        };
         let attempt = mission.attempts.max(1);
-        if rules::apply_reconciliation(&mut mission, &reconciliation, now).is_err() {
-            return Ok(None);
+        if rules::apply_reconciliation(mission, &reconciliation, now).is_err() {
+            return Ok(Change::Keep);
         }
-        match deps.store.save(&mut mission, &[]).await {
-            Ok(()) => {
-                let detail = format!("{}: {}", reconciliation.status, reconciliation.reason);
-                let step = StepRecord {
-                    name: StepName::Finalize,
-                    status: StepStatus::Failed,
-                    attempt,
-                    started_at: now,
-                    ended_at: Some(now),
-                    detail: Some(format!("reconciled by cleanup: {detail}")),
-                };
-                deps.store.record_step(&mission.id, &step).await?;
-                // The pipeline never reached its finalize step, so its metrics line is written here.
-                let steps = deps.store.steps(&mission.id).await?;
-                crate::metrics::emit(&crate::metrics::mission_emf(&mission, &steps));
-                return Ok(Some(detail));
-            }
-            Err(PortError::Conflict(_)) => match deps.store.get(&mission.id).await? {
-                Some(fresh) => mission = fresh,
-                None => return Ok(None),
-            },
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(None)
+        applied = Some((reconciliation, attempt));
+        Ok(Change::Save)
+    })
+    .await;
+    let mission = match result {
+        Ok(mission) => mission,
+        Err(UpdateError::NotFound(_)) | Err(UpdateError::Contended { .. }) => return Ok(None),
+        Err(UpdateError::Refused(e)) | Err(UpdateError::Port(e)) => return Err(e),
+    };
+    let Some((reconciliation, attempt)) = applied else { return Ok(None) };
+    let detail = format!("{}: {}", reconciliation.status, reconciliation.reason);
+    let step = StepRecord {
+        name: StepName::Finalize,
+        status: StepStatus::Failed,
+        attempt,
+        started_at: now,
+        ended_at: Some(now),
+        detail: Some(format!("reconciled by cleanup: {detail}")),
+    };
+    deps.store.record_step(&mission.id, &step).await?;
+    // The pipeline never reached its finalize step, so its metrics line is written here.
+    let steps = deps.store.steps(&mission.id).await?;
+    crate::metrics::emit(&crate::metrics::mission_emf(&mission, &steps));
+    Ok(Some(detail))
 }
 
 /// The one deletion of objects a run can make, refused for anything but an upload.

@@ -17,8 +17,8 @@ use gantry_domain::{
     BuildReport, GantryManifest, Mission, MissionId, MissionStatus, Role, StepName, StepRecord, StepStatus,
 };
 use gantry_ports::{
-    evidence_keys, Brain, DeployRequest, Deployer, MissionStore, ObjectStore, OutputFile, PortError,
-    PublishRequest, Publisher,
+    evidence_keys, Brain, Change, DeployRequest, Deployer, MissionStore, ObjectStore, OutputFile, PortError,
+    PublishRequest, Publisher, UpdateError,
 };
 
 use crate::evidence_log::EvidenceLog;
@@ -256,23 +256,24 @@ impl Steps {
         self.store.get(id).await?.ok_or_else(|| StepError::Failed(format!("mission {id} does not exist")))
     }
 
-    /// Read-modify-write of the mission with the version check, retried on lost races.
+    /// Changes the mission through the one writer (`gantry_ports::update`).
     async fn update(
         &self,
         id: &MissionId,
-        change: impl Fn(&mut Mission) -> StepResult<()>,
+        mut change: impl FnMut(&mut Mission) -> StepResult<()> + Send,
     ) -> StepResult<Mission> {
-        for _ in 0..8 {
-            let mut mission = self.mission(id).await?;
-            change(&mut mission)?;
-            mission.updated_at = Utc::now();
-            match self.store.save(&mut mission, &[]).await {
-                Ok(()) => return Ok(mission),
-                Err(PortError::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(StepError::Transient(format!("mission {id} kept changing")))
+        gantry_ports::update(self.store.as_ref(), id, &[], |m| {
+            change(m)?;
+            m.updated_at = Utc::now();
+            Ok(Change::Save)
+        })
+        .await
+        .map_err(|e| match e {
+            UpdateError::Refused(e) => e,
+            UpdateError::NotFound(id) => StepError::Failed(format!("mission {id} does not exist")),
+            UpdateError::Contended { .. } => StepError::Transient(e.to_string()),
+            UpdateError::Port(e) => e.into(),
+        })
     }
 
     /// Moves the mission to `status` (if it is not there already); a cancelled mission stops the run.

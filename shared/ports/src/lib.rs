@@ -11,6 +11,9 @@ use gantry_domain::consultation::{Brief, Consultation};
 use gantry_domain::mission::TokenUsage;
 use gantry_domain::{BuildReport, GantryManifest, Mission, MissionId, StepRecord, Subject, Turn};
 
+mod update;
+pub use update::{update, Change, UpdateError, UPDATE_TRIES};
+
 /// What can go wrong behind a port, in terms a handler can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PortError {
