@@ -94,14 +94,14 @@ struct Plan {
 }
 
 impl Plan {
-    /// The layers, e.g. `bwrap+cgroup+uid`; the memory cap is held by `cgroup` or by
-    /// `supervisor` (the watcher, with per-process rlimits as a backstop).
+    /// The layers, e.g. `bwrap+supervisor+rlimit+uid`. The memory cap is always watched by the
+    /// `supervisor`; `cgroup` means the kernel holds it too, else per-process `rlimit`s back it.
     fn isolation(&self) -> String {
         let mut parts = Vec::new();
         if self.bwrap {
             parts.push("bwrap");
         }
-        parts.push(if self.cgroup.is_some() { "cgroup" } else { "supervisor+rlimit" });
+        parts.push(if self.cgroup.is_some() { "cgroup+supervisor" } else { "supervisor+rlimit" });
         if self.user.is_some() {
             parts.push("uid");
         }
@@ -268,9 +268,8 @@ async fn execute(
     // The spawned process is the run's reaper; the audit runs below it.
     let reaper = child.id().ok_or_else(|| io::Error::other("the audit exited before it could be tracked"))?;
     let guard = TreeGuard(reaper);
-    let watch = plan.cgroup.is_none().then(|| {
-        MemoryWatch::start(reaper, limits.memory_mb.saturating_mul(MIB), work_dir.join(TMP_DIR_NAME))
-    });
+    // Also under a cgroup: TMPDIR on disk is no memory to the kernel, but counts against the cap.
+    let watch = MemoryWatch::start(reaper, limits.memory_mb.saturating_mul(MIB), work_dir.join(TMP_DIR_NAME));
     let (stop_reading, stop) = oneshot::channel();
     let mut output = tokio::spawn(read_output(reader, stop));
 
@@ -286,7 +285,7 @@ async fn execute(
         Ok(status) => (Some(status?), false),
         Err(_) => (None, true),
     };
-    let memory_killed = watch.and_then(MemoryWatch::stop);
+    let memory_killed = watch.stop();
     // Whatever the audit left running in the background goes too, then the reaper.
     drop(guard);
     if tokio::time::timeout(REAPER_GRACE, child.wait()).await.is_err() {
@@ -314,7 +313,10 @@ async fn execute(
         ));
     }
     if cgroup_oom {
-        sink.note(&format!("memory limit of {} MiB reached; the kernel killed the audit", limits.memory_mb));
+        sink.note(&format!(
+            "killed: the build reached its {} MiB cap; the kernel's OOM killer fired in its cgroup",
+            limits.memory_mb
+        ));
     }
     if let Some(bytes) = memory_killed {
         sink.note(&format!(
