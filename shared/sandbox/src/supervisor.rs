@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 use std::ffi::{CString, OsString};
 use std::fs;
+use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -24,8 +25,11 @@ use crate::process::{descendants, kill_tree};
 
 /// How often the build's memory is added up.
 pub(crate) const PERIOD: Duration = Duration::from_millis(100);
-/// The most TMPDIR entries walked per sample: a build cannot make the watcher's walk unbounded.
+/// Bounds on the work of one sample, so a build cannot make the watcher's walk unbounded: TMPDIR
+/// entries, mount namespaces inspected, bytes of one mount table.
 const TMP_DIR_ENTRIES: usize = 20_000;
+const MOUNT_NAMESPACES: usize = 64;
+const MOUNTINFO_BYTES: u64 = 1 << 20;
 
 /// What a build holds at one sample, in bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,7 +64,7 @@ pub(crate) struct MemoryWatch {
 impl MemoryWatch {
     /// Watches everything below `reaper`, and `tmp_dir`, against `cap_bytes`.
     pub(crate) fn start(reaper: u32, cap_bytes: u64, tmp_dir: PathBuf) -> Self {
-        let host_tmpfs = fs::read_to_string("/proc/self/mountinfo")
+        let host_tmpfs = fs::read("/proc/self/mountinfo")
             .map(|info| tmpfs_mounts(&info).into_iter().map(|(dev, _)| dev).collect())
             .unwrap_or_default();
         let watch = Arc::new(Watch { reaper, cap_bytes, tmp_dir, host_tmpfs, killed_at: AtomicU64::new(0) });
@@ -146,10 +150,13 @@ fn private_tmpfs_bytes(pids: &[i32], host_tmpfs: &HashSet<u64>) -> u64 {
     let mut total = 0u64;
     for pid in pids {
         let Ok(namespace) = fs::read_link(format!("/proc/{pid}/ns/mnt")) else { continue };
+        if namespaces.len() >= MOUNT_NAMESPACES {
+            break;
+        }
         if !namespaces.insert(namespace) {
             continue;
         }
-        let Ok(info) = fs::read_to_string(format!("/proc/{pid}/mountinfo")) else { continue };
+        let Some(info) = read_bounded(&format!("/proc/{pid}/mountinfo"), MOUNTINFO_BYTES) else { continue };
         for (dev, mount_point) in tmpfs_mounts(&info) {
             if host_tmpfs.contains(&dev) || counted.contains(&dev) {
                 continue;
@@ -163,6 +170,13 @@ fn private_tmpfs_bytes(pids: &[i32], host_tmpfs: &HashSet<u64>) -> u64 {
         }
     }
     total
+}
+
+/// The first `limit` bytes of a file.
+fn read_bounded(path: &str, limit: u64) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    fs::File::open(path).ok()?.take(limit).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// The bytes in use on the filesystem at `path`, if it is still the one with device `dev` (a
@@ -181,27 +195,29 @@ fn used_bytes(path: &Path, dev: u64) -> Option<u64> {
     Some(stat.f_blocks.saturating_sub(stat.f_bfree).saturating_mul(stat.f_frsize))
 }
 
-/// (device, mount point) of each tmpfs in a `/proc/<pid>/mountinfo`.
-pub(crate) fn tmpfs_mounts(mountinfo: &str) -> Vec<(u64, PathBuf)> {
+/// (device, mount point) of each tmpfs in a `/proc/<pid>/mountinfo`. Bytes, not text: a mount
+/// point need not be UTF-8, and one that is not must not hide its mount.
+pub(crate) fn tmpfs_mounts(mountinfo: &[u8]) -> Vec<(u64, PathBuf)> {
+    let number = |field: &[u8]| std::str::from_utf8(field).ok()?.parse::<u32>().ok();
     mountinfo
-        .lines()
+        .split(|byte| *byte == b'\n')
         .filter_map(|line| {
-            let (mount, fs) = line.split_once(" - ")?;
-            if fs.split_whitespace().next()? != "tmpfs" {
+            let fields: Vec<&[u8]> = line.split(|byte| *byte == b' ').collect();
+            // Optional fields end at a lone "-"; the filesystem type comes right after it.
+            let separator = fields.iter().position(|field| *field == b"-")?;
+            if fields.get(separator + 1).copied() != Some(b"tmpfs".as_slice()) {
                 return None;
             }
-            let mut fields = mount.split_whitespace();
-            let (major, minor) = fields.nth(2)?.split_once(':')?;
-            let mount_point = fields.nth(1)?;
-            let dev = libc::makedev(major.parse().ok()?, minor.parse().ok()?);
-            Some((dev, PathBuf::from(OsString::from_vec(unescape_octal(mount_point)))))
+            let device = fields.get(2)?;
+            let colon = device.iter().position(|byte| *byte == b':')?;
+            let dev = libc::makedev(number(&device[..colon])?, number(&device[colon + 1..])?);
+            Some((dev, PathBuf::from(OsString::from_vec(unescape_octal(fields.get(4)?)))))
         })
         .collect()
 }
 
 /// mountinfo writes space, tab, newline and backslash in paths as `\ooo`.
-fn unescape_octal(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
+fn unescape_octal(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -261,22 +277,24 @@ mod tests {
 
     #[test]
     fn only_tmpfs_mounts_are_listed_with_their_unescaped_paths() {
-        let info = "22 1 0:21 / /tmp rw,nosuid - tmpfs tmpfs rw,size=131072k\n\
+        let info = b"22 1 0:21 / /tmp rw,nosuid - tmpfs tmpfs rw,size=131072k\n\
                     23 1 254:1 / /work rw - ext4 /dev/vda rw\n\
-                    24 22 0:22 / /dev/my\\040shm rw - tmpfs tmpfs rw\n\
-                    25 1 0:23 / /proc rw master:1 - proc proc rw\n";
+                    24 22 0:22 / /dev/my\\040shm rw shared:5 master:1 - tmpfs tmpfs rw\n\
+                    25 1 0:23 / /proc rw master:1 - proc proc rw\n\
+                    26 1 0:24 / /x\xff\xfe rw - tmpfs tmpfs rw\n";
         assert_eq!(
             tmpfs_mounts(info),
             vec![
                 (libc::makedev(0, 21), PathBuf::from("/tmp")),
-                (libc::makedev(0, 22), PathBuf::from("/dev/my shm"))
+                (libc::makedev(0, 22), PathBuf::from("/dev/my shm")),
+                (libc::makedev(0, 24), PathBuf::from(OsString::from_vec(b"/x\xff\xfe".to_vec()))),
             ]
         );
     }
 
     #[test]
     fn a_backslash_not_followed_by_three_octal_digits_stays() {
-        assert_eq!(unescape_octal(r"a\040b\\x\9"), b"a b\\\\x\\9".to_vec());
+        assert_eq!(unescape_octal(br"a\040b\\x\9"), b"a b\\\\x\\9".to_vec());
     }
 
     #[test]
