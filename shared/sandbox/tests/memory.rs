@@ -170,3 +170,25 @@ async fn a_build_a_little_under_the_cap_passes() {
         assert!(log.contains("all children ended"), "{mode:?}: {log}");
     }
 }
+
+#[tokio::test]
+async fn a_tmpfs_the_audit_mounts_in_a_namespace_of_its_own_counts() {
+    for mode in MODES {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = work(root.path(), "w", &[]);
+        // Where unprivileged user namespaces are allowed, the audit can mount a tmpfs of its own,
+        // without any size cap; where they are not, there is nothing to count.
+        let command =
+            "mkdir m && unshare -rm sh -c 'mount -t tmpfs own m && head -c 300M /dev/zero > m/fill; \
+                       sleep 30' || echo no-namespace";
+        let outcome = run_audit(&dir, command, limits(CAP_MB, 30, 64), &options(mode)).await.expect("run");
+        let log = text(&outcome.log);
+
+        if log.contains("no-namespace") {
+            assert!(!outcome.report.oom, "{mode:?}: {log}");
+            println!("{mode:?}: user namespaces are refused here: {log}");
+        } else {
+            assert_killed_for_memory(&outcome.report, &log, &format!("{mode:?}"));
+        }
+    }
+}
