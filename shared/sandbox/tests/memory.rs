@@ -6,6 +6,7 @@
 mod common;
 
 use common::{bwrap_or_skip, limits, options, survivors, text, work, MODES};
+use gantry_domain::report::BuildLimits;
 use gantry_domain::BuildReport;
 use gantry_sandbox::{run_audit, Isolation};
 
@@ -190,5 +191,24 @@ async fn a_tmpfs_the_audit_mounts_in_a_namespace_of_its_own_counts() {
         } else {
             assert_killed_for_memory(&outcome.report, &log, &format!("{mode:?}"));
         }
+    }
+}
+
+#[tokio::test]
+async fn the_default_512_mib_cap_holds_for_three_400_mib_children() {
+    // The reported case, at the real default: 1.2 GiB across three processes that each pass
+    // a per-process limit of 512 MiB.
+    let defaults = BuildLimits { timeout_seconds: 30, ..BuildLimits::default() };
+    assert_eq!(defaults.memory_mb, 512);
+    for mode in MODES {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = work(root.path(), "w", &[("hold_default.py", HOLD)]);
+        let outcome =
+            run_audit(&dir, "python3 hold_default.py 400 3 30", defaults, &options(mode)).await.expect("run");
+        let log = text(&outcome.log);
+
+        assert!(outcome.report.oom && !outcome.report.passed && !outcome.report.timed_out, "{mode:?}: {log}");
+        assert!(log.contains("its 512 MiB cap"), "{mode:?}: {log}");
+        assert_eq!(survivors("hold_default.py").await, Vec::<String>::new(), "{mode:?}");
     }
 }
