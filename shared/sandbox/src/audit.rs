@@ -28,7 +28,7 @@ use crate::log::{shows_memory_exhaustion, tail_text, LogSink};
 use crate::materialise::{refuse_shared_dir, WORK_DIR_MARKER};
 use crate::options::{Isolation, SandboxOptions, SandboxUser, FIXED_ENV};
 use crate::process::{chown_tree, kill_group, kill_tree, reachable_by, sweep_session, tasks_of, ChildSetup};
-use crate::supervisor::MemoryWatch;
+use crate::supervisor::{Kill, MemoryWatch};
 
 pub(crate) const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 /// The audit's TMPDIR, inside the work dir (hidden, so deployers skip it) and removed after.
@@ -318,12 +318,16 @@ async fn execute(
             limits.memory_mb
         ));
     }
-    if let Some(bytes) = memory_killed {
-        sink.note(&format!(
+    match memory_killed {
+        Some(Kill::OverCap(bytes)) => sink.note(&format!(
             "killed: the build used {} MiB, over its {} MiB cap",
             bytes.div_ceil(MIB),
             limits.memory_mb
-        ));
+        )),
+        Some(Kill::Unmeasurable) => {
+            sink.note("killed: the build's memory could not be measured (a sample of it did not finish)")
+        }
+        None => {}
     }
     let log = sink.into_log();
 
@@ -331,7 +335,7 @@ async fn execute(
     // convention, like a shell's); only a killed bwrap itself has no code.
     let exit_code = status.and_then(|status| status.code());
     let oom = cgroup_oom
-        || memory_killed.is_some()
+        || matches!(memory_killed, Some(Kill::OverCap(_)))
         || (!timed_out && exit_code != Some(0) && shows_memory_exhaustion(&log));
     let report = BuildReport {
         passed: exit_code == Some(0) && !timed_out && !oom,

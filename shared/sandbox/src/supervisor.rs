@@ -1,12 +1,15 @@
-//! The memory cap where no cgroup holds it: a watcher that every [`PERIOD`] adds up what the
-//! whole build holds and kills the build past its cap. It counts the proportional set size of
-//! every process below the run's reaper (a shared page counts once, split among its sharers),
-//! every tmpfs mounted only for the build (bubblewrap's `/tmp`, `/dev`, or one the audit
-//! mounted in a namespace of its own), and the build's TMPDIR in the work dir.
+//! The memory cap in user space, for hosts where no cgroup holds it (and alongside one where
+//! a cgroup does): a watcher that every [`PERIOD`] adds up what the whole build holds and kills
+//! the build past its cap. It counts the proportional set size of every process below the run's
+//! reaper (a shared page counts once, split among its sharers), every tmpfs mounted only for
+//! the build (bubblewrap's `/tmp` and `/dev/shm`, or one the audit mounted in a namespace of its
+//! own), and the build's TMPDIR in the work dir.
 //!
 //! It samples, so it is not a hard limit: between two samples a build can go past the cap
-//! (each process stays held to the cap by RLIMIT_DATA). It does not see kernel memory, System V
-//! shared memory or a memfd that no process maps; a cgroup does.
+//! (without a cgroup, RLIMIT_DATA still bounds each process's private memory). It does not see
+//! kernel memory, System V shared memory or a memfd that no process maps; a cgroup does. A
+//! sample that cannot finish (a build can stall a lookup in a FUSE mount of its own) kills the
+//! build: memory that cannot be measured is not allowed.
 
 use std::collections::HashSet;
 use std::ffi::{CString, OsString};
@@ -25,6 +28,8 @@ use crate::process::{descendants, kill_tree};
 
 /// How often the build's memory is added up.
 pub(crate) const PERIOD: Duration = Duration::from_millis(100);
+/// How long one sample may take (it usually takes milliseconds) before the build is killed.
+const SAMPLE_DEADLINE: Duration = Duration::from_secs(5);
 /// Bounds on the work of one sample, so a build cannot make the watcher's walk unbounded: TMPDIR
 /// entries, mount namespaces inspected, bytes of one mount table.
 const TMP_DIR_ENTRIES: usize = 20_000;
@@ -45,13 +50,25 @@ impl Usage {
     }
 }
 
+/// Why the watcher killed a build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kill {
+    /// It held this many bytes, over its cap.
+    OverCap(u64),
+    /// A sample did not finish within [`SAMPLE_DEADLINE`].
+    Unmeasurable,
+}
+
+/// `killed_at` values: not killed, or killed unmeasured; any other value is the bytes held.
+const NOT_KILLED: u64 = 0;
+const UNMEASURED: u64 = u64::MAX;
+
 struct Watch {
     reaper: u32,
     cap_bytes: u64,
     tmp_dir: PathBuf,
     /// tmpfs filesystems the server itself sees: the host's, not the build's.
     host_tmpfs: HashSet<u64>,
-    /// The bytes the build held when it was killed; 0 while it was not.
     killed_at: AtomicU64,
 }
 
@@ -67,16 +84,20 @@ impl MemoryWatch {
         let host_tmpfs = fs::read("/proc/self/mountinfo")
             .map(|info| tmpfs_mounts(&info).into_iter().map(|(dev, _)| dev).collect())
             .unwrap_or_default();
-        let watch = Arc::new(Watch { reaper, cap_bytes, tmp_dir, host_tmpfs, killed_at: AtomicU64::new(0) });
+        let watch =
+            Arc::new(Watch { reaper, cap_bytes, tmp_dir, host_tmpfs, killed_at: AtomicU64::new(NOT_KILLED) });
         let task = tokio::spawn(Arc::clone(&watch).run());
         Self { watch, task }
     }
 
-    /// Stops watching; `Some(bytes)` when the build was killed for holding `bytes`.
-    pub(crate) fn stop(self) -> Option<u64> {
+    /// Stops watching; `Some` when the watcher killed the build.
+    pub(crate) fn stop(self) -> Option<Kill> {
         self.task.abort();
-        let killed_at = self.watch.killed_at.load(Ordering::SeqCst);
-        (killed_at > 0).then_some(killed_at)
+        match self.watch.killed_at.load(Ordering::SeqCst) {
+            NOT_KILLED => None,
+            UNMEASURED => Some(Kill::Unmeasurable),
+            bytes => Some(Kill::OverCap(bytes)),
+        }
     }
 }
 
@@ -93,21 +114,31 @@ impl Watch {
         loop {
             tick.tick().await;
             let watch = Arc::clone(&self);
-            let Ok(usage) = tokio::task::spawn_blocking(move || watch.sample()).await else { return };
-            let total = usage.total();
-            if total > self.cap_bytes {
-                tracing::info!(
-                    reaper = self.reaper,
-                    ?usage,
-                    cap = self.cap_bytes,
-                    "build over its memory cap"
-                );
-                // Recorded before the kill, so the run never sees the audit die without it.
-                self.killed_at.store(total, Ordering::SeqCst);
-                let reaper = self.reaper;
-                let _ = tokio::task::spawn_blocking(move || kill_tree(reaper)).await;
-                return;
-            }
+            let sampled =
+                tokio::time::timeout(SAMPLE_DEADLINE, tokio::task::spawn_blocking(move || watch.sample()));
+            let killed_at = match sampled.await {
+                Ok(Ok(usage)) if usage.total() <= self.cap_bytes => continue,
+                Ok(Ok(usage)) => {
+                    tracing::info!(
+                        reaper = self.reaper,
+                        ?usage,
+                        cap = self.cap_bytes,
+                        "build over its memory cap"
+                    );
+                    // Never UNMEASURED: that many bytes cannot be held.
+                    usage.total().clamp(1, UNMEASURED - 1)
+                }
+                Ok(Err(_)) => return,
+                Err(_) => {
+                    tracing::warn!(reaper = self.reaper, "a memory sample did not finish; killing the build");
+                    UNMEASURED
+                }
+            };
+            // Recorded before the kill, so the run never sees the audit die without it.
+            self.killed_at.store(killed_at, Ordering::SeqCst);
+            let reaper = self.reaper;
+            let _ = tokio::task::spawn_blocking(move || kill_tree(reaper)).await;
+            return;
         }
     }
 
