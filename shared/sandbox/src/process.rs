@@ -125,6 +125,9 @@ fn split_off_reaper(status_fd: RawFd) -> io::Result<()> {
             return Ok(());
         }
         libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+        // The server stops listening on a timeout: a write then must fail, not kill the reaper
+        // while the tree below it is still being killed.
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
         close_all_but(status_fd);
         loop {
             let mut status: libc::c_int = 0;

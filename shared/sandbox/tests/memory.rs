@@ -158,6 +158,20 @@ async fn a_process_that_left_the_session_does_not_outlive_a_passing_audit() {
 }
 
 #[tokio::test]
+async fn a_process_that_left_the_session_does_not_outlive_a_timeout() {
+    for mode in MODES {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = work(root.path(), "w", &[]);
+        let marker = "31.7392";
+        let command = format!("(setsid sh -c 'sleep {marker} & sleep {marker}' &); sleep {marker}");
+        let outcome = run_audit(&dir, &command, limits(CAP_MB, 2, 64), &options(mode)).await.expect("run");
+
+        assert!(outcome.report.timed_out && !outcome.report.passed, "{mode:?}: {:?}", outcome.report);
+        assert_eq!(survivors(marker).await, Vec::<String>::new(), "{mode:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_build_a_little_under_the_cap_passes() {
     for mode in MODES {
         let root = tempfile::tempdir().expect("tempdir");
