@@ -14,7 +14,9 @@ pub struct BuildReport {
     pub log_tail: String,
     /// sha256 of the whole log, so the stored log artifact can be checked against the report.
     pub log_sha256: String,
-    /// How the audit was isolated, e.g. `bwrap+rlimit`, `rlimit`, `fargate`.
+    /// How the audit was isolated, e.g. `bwrap+supervisor+rlimit+uid`, `bwrap+cgroup+supervisor+uid`,
+    /// `fargate`; `supervisor` alone (no `cgroup`) means the memory cap was held by the sandbox's
+    /// sampling supervisor, not by the kernel.
     pub isolation: String,
     /// The limits the run was held to.
     #[serde(default)]

@@ -7,8 +7,9 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -26,7 +27,8 @@ use crate::cgroup::RunCgroup;
 use crate::log::{shows_memory_exhaustion, tail_text, LogSink};
 use crate::materialise::{refuse_shared_dir, WORK_DIR_MARKER};
 use crate::options::{Isolation, SandboxOptions, SandboxUser, FIXED_ENV};
-use crate::process::{chown_tree, kill_group, reachable_by, sweep_session, tasks_of, ChildSetup};
+use crate::process::{chown_tree, kill_group, kill_tree, reachable_by, sweep_session, tasks_of, ChildSetup};
+use crate::supervisor::{Kill, MemoryWatch};
 
 pub(crate) const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 /// The audit's TMPDIR, inside the work dir (hidden, so deployers skip it) and removed after.
@@ -34,6 +36,8 @@ pub const TMP_DIR_NAME: &str = ".gantry-tmp";
 /// How long output may trail the audit's end before the pipe is abandoned (a process that
 /// escaped the kill may still hold it).
 const OUTPUT_GRACE: Duration = Duration::from_secs(2);
+/// How long the killed reaper may take to be reaped before it is left to the runtime.
+const REAPER_GRACE: Duration = Duration::from_secs(5);
 const MIB: u64 = 1024 * 1024;
 
 /// Runs `command` with `sh -c` in `work_dir` under `limits`. The work dir must come from
@@ -90,12 +94,14 @@ struct Plan {
 }
 
 impl Plan {
+    /// The layers, e.g. `bwrap+supervisor+rlimit+uid`. The memory cap is always watched by the
+    /// `supervisor`; `cgroup` means the kernel holds it too, else per-process `rlimit`s back it.
     fn isolation(&self) -> String {
         let mut parts = Vec::new();
         if self.bwrap {
             parts.push("bwrap");
         }
-        parts.push(if self.cgroup.is_some() { "cgroup" } else { "rlimit" });
+        parts.push(if self.cgroup.is_some() { "cgroup+supervisor" } else { "supervisor+rlimit" });
         if self.user.is_some() {
             parts.push("uid");
         }
@@ -171,13 +177,24 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-/// Kills the audit's process group when dropped, so a cancelled run leaves nothing behind.
-struct GroupGuard(u32);
+/// Kills everything below the reaper, then the reaper and its process group, when dropped,
+/// so a cancelled run leaves nothing behind.
+struct TreeGuard(u32);
 
-impl Drop for GroupGuard {
+impl Drop for TreeGuard {
     fn drop(&mut self) {
+        kill_tree(self.0);
         kill_group(self.0);
     }
+}
+
+/// The audit's wait status as the reaper reports it; `None` when the reaper ended without
+/// reporting one.
+async fn audit_status(pipe: OwnedFd) -> Option<ExitStatus> {
+    let mut pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(pipe).ok()?;
+    let mut raw = [0u8; 4];
+    pipe.read_exact(&mut raw).await.ok()?;
+    Some(ExitStatus::from_raw(i32::from_ne_bytes(raw)))
 }
 
 async fn execute(
@@ -198,7 +215,7 @@ async fn execute(
     // RLIMIT_NPROC counts every task of the uid, so the cap is headroom over what it runs now.
     // SAFETY: getuid cannot fail.
     let counted_uid = plan.user.map_or_else(|| unsafe { libc::getuid() }, |user| user.uid);
-    let setup = ChildSetup {
+    let mut setup = ChildSetup {
         cgroup_procs: plan.cgroup.as_ref().map(|slot| slot.procs.as_raw_fd()),
         stage: match &stage {
             Some(stage) => Some((c_path(&fs::canonicalize(work_dir)?)?, c_path(stage)?)),
@@ -209,13 +226,17 @@ async fn execute(
         max_tasks: rlimited.then(|| tasks_of(counted_uid).saturating_add(limits.max_pids)),
         user: plan.user,
         no_new_privs: !plan.bwrap,
+        reaper_status: None,
     };
 
+    let (status_reader, status_writer) = pipe()?;
+    setup.reaper_status = Some(status_writer.as_raw_fd());
     let (reader, writer) = pipe()?;
     let mut cmd = if plan.bwrap {
         let mut cmd = Command::new("bwrap");
         let source = stage.as_deref().unwrap_or(work_dir);
-        cmd.args(bwrap::args(work_dir, source, &options.extra_ro_binds)).arg("sh");
+        let tmpfs_bytes = limits.memory_mb.saturating_mul(MIB);
+        cmd.args(bwrap::args(work_dir, source, &options.extra_ro_binds, tmpfs_bytes)).arg("sh");
         cmd
     } else {
         Command::new("sh")
@@ -241,25 +262,36 @@ async fn execute(
 
     let started = Instant::now();
     let mut child = cmd.spawn()?;
-    // Our copies of the write end must close, or the output never reaches end of file.
+    // Our copies of the write ends must close, or the output never reaches end of file.
     drop(cmd);
-    let leader = child.id().ok_or_else(|| io::Error::other("the audit exited before it could be tracked"))?;
-    let group = GroupGuard(leader);
+    drop(status_writer);
+    // The spawned process is the run's reaper; the audit runs below it.
+    let reaper = child.id().ok_or_else(|| io::Error::other("the audit exited before it could be tracked"))?;
+    let guard = TreeGuard(reaper);
+    // Also under a cgroup: TMPDIR on disk is no memory to the kernel, but counts against the cap.
+    let watch = MemoryWatch::start(reaper, limits.memory_mb.saturating_mul(MIB), work_dir.join(TMP_DIR_NAME));
     let (stop_reading, stop) = oneshot::channel();
     let mut output = tokio::spawn(read_output(reader, stop));
 
-    let (status, timed_out) =
-        match tokio::time::timeout(Duration::from_secs(limits.timeout_seconds), child.wait()).await {
-            Ok(status) => (status?, false),
-            Err(_) => {
-                kill_group(leader);
-                (child.wait().await?, true)
-            }
-        };
+    let ended = tokio::time::timeout(Duration::from_secs(limits.timeout_seconds), async {
+        match audit_status(status_reader).await {
+            Some(status) => Ok(status),
+            None => child.wait().await,
+        }
+    })
+    .await;
     let duration = started.elapsed();
-    // Whatever the audit left running in the background goes too.
-    drop(group);
-    sweep_session(leader);
+    let (status, timed_out) = match ended {
+        Ok(status) => (Some(status?), false),
+        Err(_) => (None, true),
+    };
+    let memory_killed = watch.stop();
+    // Whatever the audit left running in the background goes too, then the reaper.
+    drop(guard);
+    if tokio::time::timeout(REAPER_GRACE, child.wait()).await.is_err() {
+        tracing::warn!(reaper, "the run's reaper outlived its kill");
+    }
+    sweep_session(reaper);
     let cgroup_oom = match plan.cgroup {
         Some(slot) => slot.cgroup.finish().await,
         None => false,
@@ -281,14 +313,30 @@ async fn execute(
         ));
     }
     if cgroup_oom {
-        sink.note(&format!("memory limit of {} MiB reached; the kernel killed the audit", limits.memory_mb));
+        sink.note(&format!(
+            "killed: the build reached its {} MiB cap; the kernel's OOM killer fired in its cgroup",
+            limits.memory_mb
+        ));
+    }
+    match memory_killed {
+        Some(Kill::OverCap(bytes)) => sink.note(&format!(
+            "killed: the build used {} MiB, over its {} MiB cap",
+            bytes.div_ceil(MIB),
+            limits.memory_mb
+        )),
+        Some(Kill::Unmeasurable) => {
+            sink.note("killed: the build's memory could not be measured (a sample of it did not finish)")
+        }
+        None => {}
     }
     let log = sink.into_log();
 
     // Under bubblewrap a command killed by signal n shows as exit 128 + n (bwrap's own
     // convention, like a shell's); only a killed bwrap itself has no code.
-    let exit_code = status.code();
-    let oom = cgroup_oom || (!timed_out && exit_code != Some(0) && shows_memory_exhaustion(&log));
+    let exit_code = status.and_then(|status| status.code());
+    let oom = cgroup_oom
+        || matches!(memory_killed, Some(Kill::OverCap(_)))
+        || (!timed_out && exit_code != Some(0) && shows_memory_exhaustion(&log));
     let report = BuildReport {
         passed: exit_code == Some(0) && !timed_out && !oom,
         exit_code,

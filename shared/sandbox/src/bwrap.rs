@@ -31,8 +31,11 @@ const ETC_ENTRIES: &[&str] = &[
 ];
 
 /// The arguments before the command: `source` (the host path of the work dir, or its stage)
-/// appears read-write at `work_dir`, which is also the cwd.
-pub(crate) fn args(work_dir: &Path, source: &Path, extra_ro: &[PathBuf]) -> Vec<OsString> {
+/// appears read-write at `work_dir`, which is also the cwd. `/tmp` and `/dev/shm` are tmpfs
+/// of at most `tmpfs_bytes` each (their contents are memory, counted against the build's cap);
+/// the rest of `/dev` is read-only.
+pub(crate) fn args(work_dir: &Path, source: &Path, extra_ro: &[PathBuf], tmpfs_bytes: u64) -> Vec<OsString> {
+    let size = OsString::from(tmpfs_bytes.to_string());
     let mut args: Vec<OsString> =
         ["--unshare-all", "--die-with-parent", "--new-session"].into_iter().map(OsString::from).collect();
     let mut push = |parts: &[&std::ffi::OsStr]| args.extend(parts.iter().map(OsString::from));
@@ -52,12 +55,24 @@ pub(crate) fn args(work_dir: &Path, source: &Path, extra_ro: &[PathBuf]) -> Vec<
         push(&["--ro-bind-try".as_ref(), extra.as_os_str(), extra.as_os_str()]);
     }
     // /tmp first: a work dir under /tmp must be bound on top of the empty tmpfs, not hidden by it.
-    push(&["--proc".as_ref(), "/proc".as_ref(), "--dev".as_ref(), "/dev".as_ref()]);
-    push(&["--tmpfs".as_ref(), "/tmp".as_ref()]);
+    // /dev read-only: its own tmpfs has no size cap, so nothing may be written there.
+    push(&[
+        "--proc".as_ref(),
+        "/proc".as_ref(),
+        "--dev".as_ref(),
+        "/dev".as_ref(),
+        "--remount-ro".as_ref(),
+        "/dev".as_ref(),
+    ]);
+    push(&["--size".as_ref(), size.as_os_str(), "--tmpfs".as_ref(), "/dev/shm".as_ref()]);
+    push(&["--size".as_ref(), size.as_os_str(), "--tmpfs".as_ref(), "/tmp".as_ref()]);
     push(&["--bind".as_ref(), source.as_os_str(), work_dir.as_os_str()]);
     push(&["--chdir".as_ref(), work_dir.as_os_str(), "--".as_ref()]);
     args
 }
+
+/// The probe's tmpfs size: any size proves bubblewrap takes `--size`.
+const PROBE_TMPFS_BYTES: u64 = 1 << 20;
 
 static PROBES: Mutex<Option<HashMap<Option<SandboxUser>, bool>>> = Mutex::new(None);
 
@@ -99,7 +114,7 @@ async fn run_probe(dir: &Path, user: Option<SandboxUser>) -> bool {
     let setup = ChildSetup { user, ..ChildSetup::default() };
     let mut command = Command::new("bwrap");
     command
-        .args(args(dir, dir, &[]))
+        .args(args(dir, dir, &[], PROBE_TMPFS_BYTES))
         .args(["sh", "-c", "test -w ."])
         .current_dir(dir)
         .env_clear()
@@ -124,16 +139,34 @@ mod tests {
 
     #[test]
     fn work_dir_is_bound_after_tmp_and_nothing_else_of_the_host_is() {
-        let args: Vec<String> = args(Path::new("/tmp/w"), Path::new("/tmp/w"), &[])
+        let args: Vec<String> = args(Path::new("/tmp/w"), Path::new("/tmp/w"), &[], 128 << 20)
             .into_iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
-        let tmpfs = args.iter().position(|a| a == "--tmpfs");
+        let tmpfs = args.iter().position(|a| a == "/tmp").map(|at| at - 1);
         let bind = args.iter().position(|a| a == "--bind");
         assert!(tmpfs < bind, "{args:?}");
         assert!(args.iter().any(|a| a == "--unshare-all") && args.iter().any(|a| a == "--die-with-parent"));
         for forbidden in ["/home", "/root", "/work", "/etc/shadow", "/etc"] {
             assert!(!args.iter().any(|a| a == forbidden), "{forbidden} is exposed: {args:?}");
         }
+    }
+
+    #[test]
+    fn every_tmpfs_is_size_capped() {
+        let args: Vec<String> = args(Path::new("/w"), Path::new("/w"), &[], 128 << 20)
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let mounts: Vec<&[String]> = args.windows(4).filter(|w| w[2] == "--tmpfs").collect();
+        assert_eq!(mounts.len(), 2, "{args:?}");
+        for mount in mounts {
+            assert_eq!((mount[0].as_str(), mount[1].as_str()), ("--size", "134217728"), "{mount:?}");
+        }
+        assert!(
+            args.windows(2).any(|w| w == ["--tmpfs", "/tmp"])
+                && args.windows(2).any(|w| w == ["--tmpfs", "/dev/shm"])
+        );
+        assert!(args.windows(2).any(|w| w == ["--remount-ro", "/dev"]), "{args:?}");
     }
 }

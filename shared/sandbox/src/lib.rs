@@ -2,9 +2,9 @@
 //! bounded child process (memory, pids, time), with a scrubbed environment, no network and,
 //! where bubblewrap works, nothing of the host visible but the system's programs.
 //!
-//! Layers, strongest available first: bubblewrap (namespaces), a cgroup v2 per run (else
-//! rlimits), and, when the server is root, an unprivileged uid. `BuildReport::isolation` names
-//! the layers a run actually got.
+//! Layers, strongest available first: bubblewrap (namespaces), a cgroup v2 per run (else a
+//! memory supervisor and rlimits), and, when the server is root, an unprivileged uid.
+//! `BuildReport::isolation` names the layers a run actually got.
 
 mod audit;
 mod bwrap;
@@ -14,6 +14,7 @@ mod log;
 mod materialise;
 mod options;
 mod process;
+mod supervisor;
 
 use std::path::{Path, PathBuf};
 

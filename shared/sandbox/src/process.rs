@@ -1,6 +1,7 @@
 //! The audit's process: what happens between fork and exec, and making sure none of it outlives
 //! the run.
 
+use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
 use std::fs;
 use std::io;
@@ -24,6 +25,9 @@ pub(crate) struct ChildSetup {
     pub user: Option<SandboxUser>,
     /// Set no_new_privs (bubblewrap sets it itself, and would break if installed setuid).
     pub no_new_privs: bool,
+    /// The write end of the reaper's status pipe: when set, the spawned process stays behind as
+    /// the run's reaper (see [`split_off_reaper`]) and the audit runs in a child of it.
+    pub reaper_status: Option<RawFd>,
 }
 
 fn check(ret: libc::c_int) -> io::Result<()> {
@@ -84,6 +88,10 @@ impl ChildSetup {
         if let Some(tasks) = self.max_tasks {
             set_limit(libc::RLIMIT_NPROC, tasks)?;
         }
+        if let Some(fd) = self.reaper_status {
+            // Before the uid changes: the reaper stays root, out of reach of the audit's signals.
+            split_off_reaper(fd)?;
+        }
         // SAFETY: as above.
         unsafe {
             if let Some(user) = self.user {
@@ -97,6 +105,110 @@ impl ChildSetup {
         }
         Ok(())
     }
+}
+
+/// Forks the audit off and turns the calling process into the run's reaper: a child
+/// subreaper, so everything the audit starts (double forks and `setsid` included) stays below
+/// it, however its parents die. Returns only in the audit's process; the reaper closes every
+/// fd but `status_fd`, reaps all it is handed, writes the audit's raw wait status (4 bytes,
+/// native order) to `status_fd` when the audit ends, and exits once it has no child left.
+/// Only system calls here, as between fork and exec.
+fn split_off_reaper(status_fd: RawFd) -> io::Result<()> {
+    // SAFETY: plain system calls on local values; nothing allocates or takes a lock.
+    unsafe {
+        check(libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))?;
+        let audit = libc::fork();
+        if audit < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if audit == 0 {
+            return Ok(());
+        }
+        libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+        // The server stops listening on a timeout: a write then must fail, not kill the reaper
+        // while the tree below it is still being killed.
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        close_all_but(status_fd);
+        loop {
+            let mut status: libc::c_int = 0;
+            let pid = libc::waitpid(-1, &mut status, 0);
+            if pid == audit {
+                let bytes = status.to_ne_bytes();
+                libc::write(status_fd, bytes.as_ptr().cast(), bytes.len());
+            } else if pid < 0 && io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                break;
+            }
+        }
+        libc::_exit(0)
+    }
+}
+
+/// Closes every fd except `keep`, so the reaper holds neither the audit's output pipe nor the
+/// spawner's exec-error pipe open.
+fn close_all_but(keep: RawFd) {
+    let keep = keep.max(0) as libc::c_uint;
+    // SAFETY: closing fds has no memory-safety preconditions.
+    unsafe {
+        let below = keep == 0 || libc::syscall(libc::SYS_close_range, 0, keep - 1, 0) == 0;
+        let above = libc::syscall(libc::SYS_close_range, keep + 1, libc::c_uint::MAX, 0) == 0;
+        if below && above {
+            return;
+        }
+        // Kernels before 5.9 have no close_range.
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let highest = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur.min(1 << 20) as libc::c_int
+        } else {
+            1024
+        };
+        for fd in (0..highest).filter(|fd| *fd as libc::c_uint != keep) {
+            libc::close(fd);
+        }
+    }
+}
+
+/// Kills every process below `root` until none is left: the reaper keeps the tree connected
+/// (an orphan is handed to it), and a process forking while being killed is caught on the next
+/// pass. `root` itself is left alone.
+pub(crate) fn kill_tree(root: u32) {
+    let Ok(root) = i32::try_from(root) else { return };
+    for _ in 0..50 {
+        let below = descendants(root);
+        if below.is_empty() {
+            return;
+        }
+        for pid in below {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+/// Live processes below `root`, from one scan of `/proc`.
+pub(crate) fn descendants(root: i32) -> Vec<i32> {
+    let stats: Vec<ProcStat> = proc_stats().collect();
+    tree_below(root, &stats)
+}
+
+/// The pids below `root` in the parent links of `stats`, `root` excluded.
+pub(crate) fn tree_below(root: i32, stats: &[ProcStat]) -> Vec<i32> {
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    for stat in stats {
+        children.entry(stat.ppid).or_default().push(stat.pid);
+    }
+    let mut found = Vec::new();
+    let mut seen = HashSet::from([root]);
+    let mut next = vec![root];
+    while let Some(pid) = next.pop() {
+        for &child in children.get(&pid).into_iter().flatten() {
+            // A pid loop cannot happen in /proc, but a torn read must not spin forever.
+            if seen.insert(child) {
+                found.push(child);
+                next.push(child);
+            }
+        }
+    }
+    found
 }
 
 /// SIGKILL to a process group; a group that is already gone is not an error.
@@ -131,6 +243,7 @@ pub(crate) fn sweep_session(leader: u32) {
 pub(crate) struct ProcStat {
     pub pid: i32,
     pub state: char,
+    pub ppid: i32,
     pub pgrp: i32,
     pub session: i32,
 }
@@ -142,10 +255,10 @@ pub(crate) fn parse_stat(text: &str) -> Option<ProcStat> {
     let pid = head.split_whitespace().next()?.parse().ok()?;
     let mut fields = rest.split_whitespace();
     let state = fields.next()?.chars().next()?;
-    let _ppid = fields.next()?;
+    let ppid = fields.next()?.parse().ok()?;
     let pgrp = fields.next()?.parse().ok()?;
     let session = fields.next()?.parse().ok()?;
-    Some(ProcStat { pid, state, pgrp, session })
+    Some(ProcStat { pid, state, ppid, pgrp, session })
 }
 
 /// Live (non-zombie) processes, as far as they can be read.
@@ -221,10 +334,22 @@ mod tests {
 
     #[test]
     fn stat_lines_with_awkward_names_parse() {
-        let stat =
-            parse_stat("4242 (sh -c (x)) S 1 4240 4239 0 -1 4194560 0 0").map(|s| (s.pid, s.pgrp, s.session));
-        assert_eq!(stat, Some((4242, 4240, 4239)));
+        let stat = parse_stat("4242 (sh -c (x)) S 1 4240 4239 0 -1 4194560 0 0")
+            .map(|s| (s.pid, s.ppid, s.pgrp, s.session));
+        assert_eq!(stat, Some((4242, 1, 4240, 4239)));
         assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn the_tree_below_a_root_follows_parent_links_only() {
+        let stat = |pid, ppid| ProcStat { pid, state: 'S', ppid, pgrp: pid, session: pid };
+        // 10 is the root; 11 and 12 are its children, 13 a grandchild; 20 and 21 are strangers.
+        let stats =
+            [stat(1, 0), stat(10, 1), stat(11, 10), stat(12, 10), stat(13, 12), stat(20, 1), stat(21, 20)];
+        let mut below = tree_below(10, &stats);
+        below.sort_unstable();
+        assert_eq!(below, vec![11, 12, 13]);
+        assert_eq!(tree_below(13, &stats), Vec::<i32>::new());
     }
 
     #[test]
