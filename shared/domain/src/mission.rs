@@ -56,6 +56,9 @@ pub struct Mission {
     pub evidence_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the last build's audit said about each feature (empty before a build).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<crate::report::FeatureResult>,
     /// Optimistic-concurrency version: every write must name the version it read.
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -94,6 +97,7 @@ impl Mission {
             trace_url: None,
             evidence_url: None,
             error: None,
+            features: Vec::new(),
             version: 0,
             created_at: now,
             updated_at: now,

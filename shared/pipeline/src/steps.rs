@@ -552,6 +552,7 @@ impl Steps {
                     log_sha256: sha256_hex(&log),
                     isolation: "unknown".into(),
                     limits: self.policy.build,
+                    features: Vec::new(),
                 }
             }
         };
@@ -629,6 +630,7 @@ impl Steps {
                 log_sha256: sha256_hex(b""),
                 isolation: "unknown".into(),
                 limits: self.policy.build,
+                features: Vec::new(),
             },
         };
         let healed = self.brain.heal(&brief_of(&mission), &previous, &report).await?;

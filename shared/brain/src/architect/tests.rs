@@ -72,6 +72,7 @@ impl AuditRun {
             log_sha256: String::new(),
             isolation: "test".to_owned(),
             limits: BuildLimits::default(),
+            features: Vec::new(),
         }
     }
 }
