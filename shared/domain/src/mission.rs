@@ -104,6 +104,16 @@ impl Mission {
         }
     }
 
+    /// The features the person consented to; empty for a direct build.
+    pub fn approved_features(&self) -> &[String] {
+        self.consultation.as_ref().map_or(&[], |c| c.features.as_slice())
+    }
+
+    /// Each approved feature as the last build left it (see [`crate::report::feature_outcomes`]).
+    pub fn feature_outcomes(&self) -> Vec<crate::report::FeatureOutcome> {
+        crate::report::feature_outcomes(self.approved_features(), &self.features)
+    }
+
     /// Moves the mission to `to` if the transition table allows it.
     pub fn advance(&mut self, to: MissionStatus, now: DateTime<Utc>) -> Result<(), TransitionError> {
         self.status = self.status.transition(to)?;

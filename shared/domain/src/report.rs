@@ -178,7 +178,9 @@ mod tests {
         .unwrap();
         assert_eq!(file.features[1].status, FeatureStatus::NotBuilt);
         assert_eq!(file.features[1].detail.as_deref(), Some("needs a server"));
-        assert!(serde_json::from_str::<ResultsFile>(r#"{"features":[{"name":"x","status":"done"}]}"#).is_err());
+        assert!(
+            serde_json::from_str::<ResultsFile>(r#"{"features":[{"name":"x","status":"done"}]}"#).is_err()
+        );
         assert!(serde_json::from_str::<ResultsFile>(r#"{"feature":[]}"#).is_err());
     }
 
@@ -193,7 +195,8 @@ mod tests {
 
     #[test]
     fn every_approved_feature_gets_an_outcome_and_silence_claims_nothing() {
-        let approved = vec!["Tags".to_owned(), "streaks".to_owned(), "friends".to_owned(), "search".to_owned()];
+        let approved =
+            vec!["Tags".to_owned(), "streaks".to_owned(), "friends".to_owned(), "search".to_owned()];
         let results = vec![
             result("tags", FeatureStatus::Passed),
             result("streaks", FeatureStatus::Failed),
@@ -204,7 +207,12 @@ mod tests {
             outcomes.iter().map(|o| (o.name.as_str(), o.built, o.checked)).collect();
         assert_eq!(
             flags,
-            [("Tags", true, true), ("streaks", true, false), ("friends", false, false), ("search", false, false)]
+            [
+                ("Tags", true, true),
+                ("streaks", true, false),
+                ("friends", false, false),
+                ("search", false, false)
+            ]
         );
         let delivery = Delivery::of(&outcomes);
         assert!(!delivery.complete());
