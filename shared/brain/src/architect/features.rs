@@ -232,8 +232,8 @@ const LIMITS: &[(&[&str], &str)] = &[
 /// Why a request is not built: a limit of every static app, else a gap in the templates.
 pub(crate) fn cannot_build(request: &str, kind: AppKind) -> &'static str {
     limit(request).unwrap_or(match kind {
-        AppKind::Collection => "is not something the offline collection template offers yet",
-        _ => "is not something the offline templates for this kind of app offer yet",
+        AppKind::Collection => "is beyond what the offline collection template builds",
+        _ => "is beyond what the offline templates for this kind of app build",
     })
 }
 

@@ -78,7 +78,7 @@ pub(super) fn proposal(
 ) -> Proposal {
     let title = now.brief.title.clone().unwrap_or_else(|| kind_label(kind).to_owned());
     let styled = styled_as(now, design_target);
-    let label = label(now, kind);
+    let label = with_article(&label(now, kind));
     let fields = fields_sentence(now);
     let will = buildable(features, not_built);
     let not_built_line = if not_built.is_empty() {
@@ -86,11 +86,11 @@ pub(super) fn proposal(
     } else {
         format!(
             " Not built: {}.",
-            not_built.iter().map(|(f, why)| format!("{f} ({why})")).collect::<Vec<_>>().join("; ")
+            not_built.iter().map(|(f, why)| format!("{f} (it {why})")).collect::<Vec<_>>().join("; ")
         )
     };
     let proposal = format!(
-        "{title}: a {label} {styled}.{fields} Features: {will}.{not_built_line} Built as a static site in plain \
+        "{title}: {label} {styled}.{fields} Features: {will}.{not_built_line} Built as a static site in plain \
          HTML, CSS and JavaScript.",
         will = will.join("; "),
     );
@@ -104,12 +104,12 @@ pub(super) fn proposal(
     let wont_list = if not_built.is_empty() {
         String::new()
     } else {
-        let lines: String = not_built.iter().map(|(f, why)| format!("- {f}: {why}\n")).collect();
+        let lines: String = not_built.iter().map(|(f, why)| format!("- {f}: it {why}\n")).collect();
         format!("\nWhat I will not build, so you know before you say yes:\n{lines}")
     };
     let fields = if fields.is_empty() { String::new() } else { format!("{}\n", fields.trim_start()) };
     let response = format!(
-        "{opening}\n\n{title}: a {label} {styled}.\n{fields}{list}{wont_list}\nIt will be a static site in plain \
+        "{opening}\n\n{title}: {label} {styled}.\n{fields}{list}{wont_list}\nIt will be a static site in plain \
          HTML, CSS and JavaScript: quick to load and easy to host anywhere.\n\n{SHALL_I_PROCEED} Say \"proceed\" \
          to start, or tell me what to change.",
     );
@@ -124,10 +124,13 @@ pub(super) fn proposal(
         (true, false) => format!("Done, I've {}.{caveat} {SHALL_I_PROCEED}", describe(changes)),
         (true, true) => format!(
             "Noted. The plan is still {}. {SHALL_I_PROCEED}",
-            spoken_plan(now, kind, design_target, false)
+            spoken_plan(now, kind, design_target, None)
         ),
         (false, _) => {
-            format!("I'd build {}.{caveat} {SHALL_I_PROCEED}", spoken_plan(now, kind, design_target, true))
+            format!(
+                "I'd build {}.{caveat} {SHALL_I_PROCEED}",
+                spoken_plan(now, kind, design_target, Some(not_built))
+            )
         }
     };
     let speech = if plain(&speech).chars().count() <= MAX_SPEECH_CHARS {
@@ -135,7 +138,7 @@ pub(super) fn proposal(
     } else {
         let short = format!(
             "I have a plan for {}.{caveat} {SHALL_I_PROCEED}",
-            spoken_plan(now, kind, design_target, false)
+            spoken_plan(now, kind, design_target, None)
         );
         if plain(&short).chars().count() <= MAX_SPEECH_CHARS {
             short
@@ -143,7 +146,7 @@ pub(super) fn proposal(
             let count = not_built.len();
             format!(
                 "I have a plan for {}. {count} thing{} you asked for won't be built; the plan lists them. {SHALL_I_PROCEED}",
-                spoken_plan(now, kind, design_target, false),
+                spoken_plan(now, kind, design_target, None),
                 if count == 1 { "" } else { "s" }
             )
         }
@@ -165,6 +168,12 @@ fn fields_sentence(now: &Understanding) -> String {
         }
         None => String::new(),
     }
+}
+
+/// "an expense collection", "a blog".
+fn with_article(label: &str) -> String {
+    let vowel = label.chars().next().is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {label}", if vowel { "an" } else { "a" })
 }
 
 /// "recipe collection" for a collection of recipes; the kind's label otherwise.
@@ -295,8 +304,14 @@ pub(super) fn hold(proposal: &str) -> Question {
     Question { question, response, speech }
 }
 
-/// "a blog called Taskly with a Spotify look, plus tags and dark mode", for speech.
-fn spoken_plan(now: &Understanding, kind: AppKind, design_target: &str, with_features: bool) -> String {
+/// "a blog called Taskly with a Spotify look, plus tags and dark mode", for speech; the features
+/// only when `not_built` is given, and never those it names.
+fn spoken_plan(
+    now: &Understanding,
+    kind: AppKind,
+    design_target: &str,
+    not_built: Option<&[(String, &'static str)]>,
+) -> String {
     let named = match (&now.brief.title, now.named) {
         (Some(title), true) => format!(" called {title}"),
         _ => String::new(),
@@ -307,14 +322,16 @@ fn spoken_plan(now: &Understanding, kind: AppKind, design_target: &str, with_fea
         (None, "a clean default look") => "a clean look".to_owned(),
         (None, other) => other.to_owned(),
     };
-    let asked = &now.brief.features;
+    let asked: Vec<&str> = match not_built {
+        Some(not_built) => buildable(&now.brief.features, not_built),
+        None => Vec::new(),
+    };
     let extras = match asked.len() {
-        _ if !with_features => String::new(),
         0 => String::new(),
-        1..=3 => format!(", plus {}", join(asked)),
+        1..=3 => format!(", plus {}", join(&asked)),
         _ => format!(", plus {} and more", asked[..3].join(", ")),
     };
-    format!("a {}{named} with {look}{extras}", label(now, kind))
+    format!("{}{named} with {look}{extras}", with_article(&label(now, kind)))
 }
 
 /// How the plan says the look: "in a Spotify style", "styled after your design image".
