@@ -148,8 +148,15 @@ impl Blueprint {
         }
         let collection = (kind == AppKind::Collection).then(|| {
             let asked_tags = built.contains(&Feature::Tags);
-            let mut spec =
-                brief.collection.clone().unwrap_or_else(|| collection::spec(&text, asked_tags, true));
+            // A spec from elsewhere (another brain) is kept only as far as its ids are safe names.
+            let given = brief.collection.clone().map(|mut spec| {
+                let mut seen = BTreeSet::new();
+                spec.fields.retain(|f| is_field_id(&f.id) && seen.insert(f.id.clone()));
+                spec
+            });
+            let mut spec = given
+                .filter(|spec| !spec.fields.is_empty() && spec.fields[0].kind != FieldKind::Tags)
+                .unwrap_or_else(|| collection::spec(&text, asked_tags, true));
             if asked_tags && !spec.fields.iter().any(|f| f.kind == FieldKind::Tags) {
                 spec.fields.push(Field { id: "tags".into(), label: "Tags".into(), kind: FieldKind::Tags });
             }
@@ -325,6 +332,13 @@ fn approved_names(brief: &Brief, kind: AppKind) -> Vec<String> {
         }
     }
     names
+}
+
+/// Lowercase ASCII letters, digits and underscores, starting with a letter, at most 40.
+fn is_field_id(id: &str) -> bool {
+    id.len() <= 40
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// The collection's slots: its names and the form's inputs, as HTML and as the script's data.
@@ -531,6 +545,39 @@ mod tests {
         assert_eq!(plan.features, BTreeSet::from([Feature::Categories, Feature::DarkMode]));
         assert_eq!(plan.unsupported, ["reminders"]);
         assert_eq!(plan.title, "To-Do List");
+    }
+
+    #[test]
+    fn a_collection_spec_from_elsewhere_keeps_only_safe_field_ids() {
+        let given = CollectionSpec {
+            item: "wine".into(),
+            items: "wines".into(),
+            fields: vec![
+                Field { id: "name".into(), label: "Name".into(), kind: FieldKind::Text },
+                Field { id: "x\"><script>".into(), label: "Bad".into(), kind: FieldKind::Text },
+                Field { id: "name".into(), label: "Again".into(), kind: FieldKind::Text },
+                Field { id: "vintage".into(), label: "Vintage".into(), kind: FieldKind::Number },
+            ],
+        };
+        let brief = Brief { kind: Some(AppKind::Collection), collection: Some(given), ..Brief::default() };
+        let plan = Blueprint::from_brief(&brief);
+        let ids: Vec<&str> = plan.collection.iter().flat_map(|c| &c.fields).map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["name", "vintage"]);
+        let empty = Brief {
+            kind: Some(AppKind::Collection),
+            collection: Some(CollectionSpec { item: "x".into(), items: "xs".into(), fields: Vec::new() }),
+            notes: vec!["a recipe box".into()],
+            ..Brief::default()
+        };
+        assert_eq!(Blueprint::from_brief(&empty).collection.map(|c| c.item), Some("recipe".to_owned()));
+    }
+
+    #[test]
+    fn a_direct_build_naming_something_to_keep_is_a_collection() {
+        let brief = Brief { notes: vec!["a habit tracker".into()], ..Brief::default() };
+        let plan = Blueprint::from_brief(&brief);
+        assert_eq!(plan.kind, AppKind::Collection);
+        assert_eq!(plan.collection.map(|c| c.items), Some("habits".to_owned()));
     }
 
     #[test]
