@@ -13,9 +13,7 @@ use support::Server;
 /// Talks until a plan is on the table (at most two messages), returning the mission id and the
 /// answer that proposed it.
 async fn plan(server: &Server, token: &str, first: &str) -> (String, Value) {
-    let (code, answer) = server
-        .post("/gantry/consult", Some(token), json!({"message": first, "publish": false}))
-        .await;
+    let (code, answer) = server.post("/gantry/consult", Some(token), json!({"message": first})).await;
     assert_eq!(code, 200, "{answer}");
     let id = answer["mission_id"].as_str().expect("a mission id").to_owned();
     if answer["consultation"]["status"] == "NEEDS_CONFIRMATION" {
@@ -25,13 +23,17 @@ async fn plan(server: &Server, token: &str, first: &str) -> (String, Value) {
         .post("/gantry/consult", Some(token), json!({"message": "just keep it simple", "mission_id": id}))
         .await;
     assert_eq!(code, 200, "{second}");
-    assert_eq!(second["consultation"]["status"], "NEEDS_CONFIRMATION", "{first}: no plan in two turns: {second:#}");
+    assert_eq!(
+        second["consultation"]["status"], "NEEDS_CONFIRMATION",
+        "{first}: no plan in two turns: {second:#}"
+    );
     (id, second)
 }
 
 async fn build(server: &Server, token: &str, id: &str) -> Value {
-    let (code, consent) =
-        server.post("/gantry/consult", Some(token), json!({"message": "yes, build it", "mission_id": id})).await;
+    let (code, consent) = server
+        .post("/gantry/consult", Some(token), json!({"message": "yes, build it", "mission_id": id}))
+        .await;
     assert_eq!(code, 202, "{consent}");
     server.wait_final(token, id, Duration::from_secs(120)).await
 }
@@ -58,8 +60,14 @@ async fn requests_beyond_the_seven_kinds_reach_a_plan_build_and_report_every_fea
             .iter()
             .map(|f| f.as_str().expect("a feature name").to_owned())
             .collect();
-        assert!(proposed["response"].as_str().unwrap_or_default().contains(&format!("Each {item} has:")), "{proposed:#}");
-        assert!(!proposed["response"].as_str().unwrap_or_default().contains("What I will not build"), "{proposed:#}");
+        assert!(
+            proposed["response"].as_str().unwrap_or_default().contains(&format!("Each {item} has:")),
+            "{proposed:#}"
+        );
+        assert!(
+            !proposed["response"].as_str().unwrap_or_default().contains("What I will not build"),
+            "{proposed:#}"
+        );
 
         let status = build(&server, &token, &id).await;
         assert_eq!(status["status"], "SUCCESS", "{request}: {status:#}");
@@ -67,7 +75,11 @@ async fn requests_beyond_the_seven_kinds_reach_a_plan_build_and_report_every_fea
         let names: Vec<&str> = features.iter().map(|f| f["name"].as_str().unwrap_or_default()).collect();
         assert_eq!(names, approved, "{request}: every approved feature has a result");
         for feature in features {
-            assert_eq!((&feature["built"], &feature["checked"]), (&json!(true), &json!(true)), "{request}: {feature}");
+            assert_eq!(
+                (&feature["built"], &feature["checked"]),
+                (&json!(true), &json!(true)),
+                "{request}: {feature}"
+            );
         }
         let n = approved.len();
         assert_eq!(status["delivery"], format!("built {n} of {n} features"), "{status:#}");
@@ -78,7 +90,9 @@ async fn requests_beyond_the_seven_kinds_reach_a_plan_build_and_report_every_fea
         assert_eq!(code, 200);
         assert_eq!(pack["verification"]["valid"], true, "{:#}", pack["verification"]);
         let reports = records(&pack, "build.report");
-        let reported = reports.last().expect("a build report")["data"]["report"]["features"].as_array().expect("features");
+        let reported = reports.last().expect("a build report")["data"]["report"]["features"]
+            .as_array()
+            .expect("features");
         assert_eq!(reported.len(), n, "{reported:?}");
         assert!(reported.iter().all(|f| f["status"] == "passed"), "{reported:?}");
         let last = records(&pack, "mission.final");
@@ -104,17 +118,27 @@ async fn a_feature_the_offline_brain_cannot_build_is_named_before_consent_and_ne
     let response = proposed["response"].as_str().unwrap_or_default();
     assert!(response.contains("What I will not build"), "{response}");
     assert!(response.contains("sharing with other people: it needs a server"), "{response}");
-    assert!(proposed["speech"].as_str().unwrap_or_default().contains("It won't have sharing with other people"), "{proposed:#}");
+    assert!(
+        proposed["speech"].as_str().unwrap_or_default().contains("It won't have sharing with other people"),
+        "{proposed:#}"
+    );
     let (_, consultation) = server.get(&format!("/gantry/consultation/{id}"), Some(&token)).await;
     let proposal = consultation["proposal"].as_str().unwrap_or_default();
     assert!(proposal.contains("Not built: sharing with other people"), "{consultation:#}");
 
     // A question about the plan is answered in words and changes nothing.
     let (code, answered) = server
-        .post("/gantry/consult", Some(&token), json!({"message": "will it sync between devices?", "mission_id": id}))
+        .post(
+            "/gantry/consult",
+            Some(&token),
+            json!({"message": "will it sync between devices?", "mission_id": id}),
+        )
         .await;
     assert_eq!(code, 200, "{answered}");
-    assert!(answered["speech"].as_str().unwrap_or_default().starts_with("No, it will not sync"), "{answered:#}");
+    assert!(
+        answered["speech"].as_str().unwrap_or_default().starts_with("No, it will not sync"),
+        "{answered:#}"
+    );
     assert_eq!(answered["consultation"]["features"], proposed["consultation"]["features"]);
 
     let status = build(&server, &token, &id).await;
@@ -131,7 +155,10 @@ async fn a_feature_the_offline_brain_cannot_build_is_named_before_consent_and_ne
     assert!(!speech.contains("delivered") && !speech.contains("built and tested"), "{speech}");
     assert!(speech.contains("not built: sharing with other people, streaks"), "{speech}");
     let delivery = status["delivery"].as_str().unwrap_or_default();
-    assert!(delivery.starts_with("built 3 of 5 features; not built: sharing with other people, streaks"), "{delivery}");
+    assert!(
+        delivery.starts_with("built 3 of 5 features; not built: sharing with other people, streaks"),
+        "{delivery}"
+    );
 
     let (_, pack) = server.get(&format!("/gantry/missions/{id}/evidence"), Some(&token)).await;
     let finals = records(&pack, "mission.final");

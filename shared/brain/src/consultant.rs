@@ -107,7 +107,7 @@ fn answer(
         Some(proposal) => proposal,
         None => wording::proposal(&now, kind, &features, &not_built, &target, false, &[]).proposal,
     };
-    let text = wording::answer(kind, &not_built, asked, &proposal);
+    let text = wording::answer(kind, &features, &not_built, asked, &proposal);
     let consultation = Consultation {
         status: ConsultationStatus::NeedsConfirmation,
         question: Some(wording::SHALL_I_PROCEED.to_owned()),

@@ -152,9 +152,39 @@ const INTERROGATIVES: &[&str] = &[
 
 /// Words that ask for a change even inside a question ("can you add tags?").
 const CHANGE_VERBS: &[&str] = &[
-    "add", "remove", "drop", "make", "change", "switch", "use", "include", "rename", "call", "put", "turn",
-    "replace", "swap", "build", "create", "give", "set", "move", "delete", "take",
+    "add",
+    "remove",
+    "drop",
+    "make",
+    "change",
+    "switch",
+    "use",
+    "include",
+    "rename",
+    "call",
+    "put",
+    "turn",
+    "replace",
+    "swap",
+    "build",
+    "create",
+    "give",
+    "set",
+    "move",
+    "delete",
+    "take",
+    "adding",
+    "removing",
+    "making",
+    "changing",
+    "switching",
+    "using",
+    "including",
+    "dropping",
 ];
+
+/// Openings that suggest rather than ask ("what about dark mode?", "how about tags?").
+const SUGGESTIONS: &[&str] = &["what about", "how about", "why not", "what if"];
 
 /// Whether the message asks about the plan ("where does the weather data come from?", "will it
 /// sync between devices?") rather than changing it: question-shaped, and asking for no change
@@ -165,7 +195,8 @@ pub fn is_plan_question(message: &str) -> bool {
     let Some(first) = rest.first() else { return false };
     let shaped = message.trim_end().ends_with('?') || INTERROGATIVES.contains(&first.as_str());
     let asks_for_change = rest.iter().any(|w| CHANGE_VERBS.contains(&w.as_str()));
-    shaped && !asks_for_change && !words.contains_any(MAKE_REQUESTS) && !is_status_query(message)
+    let suggests = words.find_first_of(SUGGESTIONS).is_some_and(|hit| hit.start == opening(&words));
+    shaped && !asks_for_change && !suggests && !words.contains_any(MAKE_REQUESTS) && !is_status_query(message)
 }
 
 /// "is it done", "is my app live", "status of my build", "progress on the app".
@@ -225,6 +256,8 @@ mod tests {
         }
         for message in [
             "can you add tags?",
+            "what about dark mode?",
+            "how about adding a search box?",
             "could you make it blue?",
             "add dark mode",
             "yes, proceed",

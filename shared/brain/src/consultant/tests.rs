@@ -375,6 +375,16 @@ fn questions_about_the_plan_are_answered_in_words_and_change_nothing() {
     assert_eq!(answer.consultation.features, first.consultation.features);
     assert_eq!(answer.consultation.proposal, first.consultation.proposal);
 
+    let answer = talk(&["a recipe box with tags", "does it have tags?"], false);
+    assert!(answer.response.starts_with("Yes, it will have tags."), "{}", answer.response);
+    let answer = talk(&["a recipe box", "does it have dark mode?"], false);
+    assert!(answer.response.starts_with("No, dark mode is not in the plan"), "{}", answer.response);
+    assert!(!answer.consultation.features.contains(&"dark mode".to_owned()));
+    let answer = talk(&["a habit tracker with streaks", "will it have streaks?"], false);
+    assert!(answer.response.starts_with("No, it will not have streaks: it is beyond"), "{}", answer.response);
+    let answer = talk(&["a recipe box", "what about dark mode?"], false);
+    assert!(answer.consultation.features.contains(&"dark mode".to_owned()), "a suggestion is feedback");
+
     let answer = talk(&["a recipe box", "will my friends see my recipes?"], false);
     assert!(answer.response.starts_with("No, other people will not see your data"), "{}", answer.response);
     assert!(!answer.consultation.features.contains(&"sharing with other people".to_owned()));

@@ -233,11 +233,51 @@ const TOPICS: &[(&[&str], Topic)] = &[
 /// An answer in words to a question about the plan: what it will and will not do.
 pub(super) fn answer(
     kind: AppKind,
+    features: &[String],
     not_built: &[(String, &'static str)],
     asked: &str,
     proposal: &str,
 ) -> Question {
     let words = Words::new(asked);
+    let reply = match named_feature(&words, features) {
+        Some(feature) => match not_built.iter().find(|(f, _)| *f == feature) {
+            Some((f, why)) => format!("No, it will not have {f}: it {why}."),
+            None if features.contains(&feature) => format!("Yes, it will have {feature}."),
+            None => format!("No, {feature} is not in the plan; say \"add {feature}\" if you want it."),
+        },
+        None => topic_answer(kind, not_built, &words),
+    };
+    let question = SHALL_I_PROCEED.to_owned();
+    let response = format!(
+        "{reply}\n\nThe plan is unchanged:\n\n{proposal}\n\n{question} Say \"proceed\" to start, or tell me what to \
+         change."
+    );
+    let speech = speakable(&format!("{} {question}", first_sentence(&reply)));
+    Question { question, response, speech }
+}
+
+/// A feature the question names: one of the plan's, else one the consultant knows by name.
+fn named_feature(words: &Words, features: &[String]) -> Option<String> {
+    features.iter().find(|f| words.contains(f)).cloned().or_else(|| {
+        super::understanding::FEATURES
+            .iter()
+            .find(|(_, phrases)| words.contains_any(phrases))
+            .map(|(name, _)| (*name).to_owned())
+            .filter(|name| !NOT_BUILT_TOPICS.contains(&name.as_str()))
+    })
+}
+
+/// Known features that a question's topic answers better ("will it sync?" is about syncing).
+const NOT_BUILT_TOPICS: &[&str] = &[
+    "sharing with other people",
+    "sync between devices",
+    "live weather data",
+    "live data from the internet",
+    "sharing",
+];
+
+/// The answer by topic: where the data lives, syncing, other people, offline, privacy, hosting.
+fn topic_answer(kind: AppKind, not_built: &[(String, &'static str)], words: &Words) -> String {
     let stores_locally =
         matches!(kind, AppKind::Todo | AppKind::Notes | AppKind::Kanban | AppKind::Collection);
     let where_saved = if stores_locally {
@@ -246,7 +286,7 @@ pub(super) fn answer(
         "Its content comes from a data.json file shipped with the app, which you can edit; it does not fetch anything from the internet."
     };
     let topic = TOPICS.iter().find(|(phrases, _)| words.contains_any(phrases)).map(|(_, topic)| topic);
-    let reply = match topic {
+    match topic {
         Some(Topic::Data) => {
             let live = not_built.iter().find(|(f, _)| f.starts_with("live "));
             match live {
@@ -280,11 +320,7 @@ pub(super) fn answer(
             };
             format!("It will do what the plan lists, nothing more. {wont} {where_saved}")
         }
-    };
-    let question = SHALL_I_PROCEED.to_owned();
-    let response = format!("{reply}\n\nThe plan is unchanged:\n\n{proposal}\n\n{question} Say \"proceed\" to start, or tell me what to change.");
-    let speech = speakable(&format!("{} {question}", first_sentence(&reply)));
-    Question { question, response, speech }
+    }
 }
 
 fn first_sentence(text: &str) -> &str {
