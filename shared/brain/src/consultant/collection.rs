@@ -5,12 +5,15 @@
 use gantry_domain::consultation::{CollectionSpec, Field, FieldKind};
 use gantry_domain::words::Words;
 
+/// A field as the tables write it: id, label, kind.
+type FieldDef = (&'static str, &'static str, FieldKind);
+
 struct Subject {
     item: &'static str,
     items: &'static str,
     /// Ways of naming it; the first whole-phrase match wins, longest first within a subject.
     names: &'static [&'static str],
-    fields: &'static [(&'static str, &'static str, FieldKind)],
+    fields: &'static [FieldDef],
     /// Whether tags come naturally (recipes, books) even when nobody asked for them.
     tagged: bool,
 }
@@ -247,7 +250,7 @@ const NOT_ITEMS: &[&str] = &[
 ];
 
 /// Field hints in the request: the words, then the field they add.
-const HINTS: &[(&[&str], (&str, &str, FieldKind))] = &[
+const HINTS: &[(&[&str], FieldDef)] = &[
     (&["rating", "ratings", "stars", "score", "scores"], ("rating", "Rating", Number)),
     (&["price", "prices", "cost", "amount", "amounts"], ("amount", "Amount", Number)),
     (&["date", "dates", "when"], ("date", "Date", Date)),
@@ -272,7 +275,7 @@ pub(crate) fn names_a_subject(words: &Words) -> bool {
 pub(crate) fn spec(text: &str, tags: bool, fallback: bool) -> CollectionSpec {
     let words = Words::new(text);
     let mut fields: Vec<Field> = Vec::new();
-    let push = |fields: &mut Vec<Field>, (id, label, kind): (&str, &str, FieldKind)| {
+    let push = |fields: &mut Vec<Field>, (id, label, kind): FieldDef| {
         if !fields.iter().any(|f| f.id == id || (kind == Number && f.kind == Number && id == "amount")) {
             fields.push(Field { id: id.to_owned(), label: label.to_owned(), kind });
         }
