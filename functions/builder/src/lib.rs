@@ -142,6 +142,7 @@ fn abandoned(job: &BuildJob, elapsed: Duration) -> BuildOutcome {
             log_sha256: hex::encode(Sha256::digest(log.as_bytes())),
             isolation: "unknown".into(),
             limits: job.limits,
+            features: Vec::new(),
         },
         log: log.into_bytes(),
     }

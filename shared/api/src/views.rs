@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use gantry_domain::consultation::{Consultation, ConsultationStatus};
+use gantry_domain::report::{Delivery, FeatureOutcome};
 use gantry_domain::{Mission, MissionStatus, Stack, StepRecord};
 
 #[derive(Debug, Serialize)]
@@ -82,6 +83,11 @@ pub struct StatusView {
     pub error: Option<String>,
     pub deploy: bool,
     pub publish: bool,
+    /// Every approved feature: built (the draft has it) and checked (the audit's test passed).
+    pub features: Vec<FeatureOutcome>,
+    /// "built N of M features; not built: X, Y", once a build has reported on the plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
     pub steps: Vec<StepView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -89,6 +95,8 @@ pub struct StatusView {
 
 impl StatusView {
     pub fn new(mission: &Mission, steps: &[StepRecord]) -> Self {
+        let features = mission.feature_outcomes();
+        let built = mission.attempts > 0 && !features.is_empty();
         Self {
             mission_id: mission.id.to_string(),
             status: mission.status,
@@ -104,6 +112,8 @@ impl StatusView {
             error: mission.error.clone(),
             deploy: mission.deploy,
             publish: mission.publish,
+            delivery: built.then(|| Delivery::of(&features).summary()),
+            features,
             steps: steps.iter().map(StepView::from).collect(),
             created_at: mission.created_at,
             updated_at: mission.updated_at,
@@ -124,9 +134,7 @@ pub fn status_speech(mission: &Mission) -> String {
         Healing => format!("A test failed, so I'm repairing {title}."),
         Deploying => format!("{title} passed its tests and is being deployed."),
         Publishing => format!("I'm opening the pull request for {title}."),
-        Deployed => format!("{title} is live."),
-        PrOpened => format!("The pull request for {title} is open."),
-        Success => format!("{title} is done: built, tested and delivered."),
+        Deployed | PrOpened | Success => finished_speech(mission, &title),
         Blocked => format!("{title} was blocked by the policy check."),
         Failed => {
             format!("{title} failed. {}", mission.error.as_deref().map(|e| short(e, 120)).unwrap_or_default())
@@ -136,6 +144,22 @@ pub fn status_speech(mission: &Mission) -> String {
         Expired => format!("The conversation about {title} expired."),
     };
     speakable(&text)
+}
+
+/// A finished build: "delivered" only when every approved feature was built and checked;
+/// otherwise what it did and, first, what is missing.
+fn finished_speech(mission: &Mission, title: &str) -> String {
+    let where_ = match mission.status {
+        MissionStatus::Deployed => format!("{title} is live"),
+        MissionStatus::PrOpened => format!("The pull request for {title} is open"),
+        _ => format!("{title} is done"),
+    };
+    let delivery = Delivery::of(&mission.feature_outcomes());
+    match (delivery.complete(), mission.status) {
+        (true, MissionStatus::Success) => format!("{where_}: built, tested and delivered."),
+        (true, _) => format!("{where_}."),
+        (false, _) => format!("{where_}, but not all of the plan: {}.", delivery.summary()),
+    }
 }
 
 fn short(text: &str, max: usize) -> String {
@@ -176,6 +200,8 @@ pub fn speakable(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use gantry_domain::report::{FeatureResult, FeatureStatus};
+
     use super::*;
 
     #[test]
@@ -191,6 +217,62 @@ mod tests {
         let speech =
             speakable("Your app is live at https://example.test/preview/1 and www.example.test too.");
         assert_eq!(speech, "Your app is live at and too.");
+    }
+
+    fn approved(features: &[&str], results: &[(&str, FeatureStatus)]) -> Mission {
+        let mut m = Mission::new(
+            gantry_domain::Subject::new("o"),
+            "Habit Tracker",
+            MissionStatus::Success,
+            Utc::now(),
+        );
+        m.consultation = Some(Consultation {
+            features: features.iter().map(|f| (*f).to_owned()).collect(),
+            ..Consultation::new()
+        });
+        m.features = results
+            .iter()
+            .map(|(name, status)| FeatureResult { name: (*name).into(), status: *status, detail: None })
+            .collect();
+        m.attempts = 1;
+        m
+    }
+
+    #[test]
+    fn a_mission_missing_approved_features_never_says_delivered() {
+        let m = approved(
+            &["habit list", "streaks", "friends can see my streaks"],
+            &[
+                ("habit list", FeatureStatus::Passed),
+                ("streaks", FeatureStatus::Passed),
+                ("friends can see my streaks", FeatureStatus::NotBuilt),
+            ],
+        );
+        for status in [MissionStatus::Success, MissionStatus::Deployed, MissionStatus::PrOpened] {
+            let m = Mission { status, ..m.clone() };
+            let speech = status_speech(&m);
+            assert!(!speech.contains("delivered") && !speech.contains("built and tested"), "{speech}");
+            assert!(
+                speech.contains("built 2 of 3 features; not built: friends can see my streaks"),
+                "{speech}"
+            );
+            assert!(speech.chars().count() <= 250, "{speech}");
+        }
+        let view = StatusView::new(&m, &[]);
+        let flags: Vec<(bool, bool)> = view.features.iter().map(|f| (f.built, f.checked)).collect();
+        assert_eq!(flags, [(true, true), (true, true), (false, false)]);
+        assert_eq!(
+            view.delivery.as_deref(),
+            Some("built 2 of 3 features; not built: friends can see my streaks")
+        );
+    }
+
+    #[test]
+    fn a_mission_with_every_feature_built_and_checked_is_delivered() {
+        let m = approved(&["tags"], &[("tags", FeatureStatus::Passed)]);
+        assert_eq!(status_speech(&m), "Habit Tracker is done: built, tested and delivered.");
+        let json = serde_json::to_value(StatusView::new(&m, &[])).unwrap();
+        assert_eq!(json["features"], serde_json::json!([{"name": "tags", "built": true, "checked": true}]));
     }
 
     #[test]

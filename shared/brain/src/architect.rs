@@ -32,6 +32,12 @@ pub fn draft(brief: &Brief) -> GantryManifest {
     plan.manifest(&blueprint::project_name(&plan.title, plan.kind))
 }
 
+/// The requests in `brief` the draft will not build, each with why, so the plan can say so
+/// before consent.
+pub fn not_built(brief: &Brief) -> Vec<(String, &'static str)> {
+    Blueprint::from_brief(brief).not_built()
+}
+
 /// A corrected manifest for `previous`, whose build produced `report`, and a sentence or two on
 /// what failed and what changed.
 pub fn heal(brief: &Brief, previous: &GantryManifest, report: &BuildReport) -> (GantryManifest, String) {

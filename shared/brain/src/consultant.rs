@@ -6,10 +6,12 @@
 //! other turns. Everything is derived from the conversation by rules, so the same conversation
 //! always gets the same answer.
 
+pub(crate) mod collection;
 mod understanding;
 mod wording;
 
 use gantry_domain::consultation::{classify_reply, AppKind, Consultation, ConsultationStatus, Reply};
+use gantry_domain::intent::is_plan_question;
 use gantry_domain::{Role, Stack, Turn};
 
 use understanding::{understand, Understanding};
@@ -25,11 +27,18 @@ pub struct Answer {
 
 /// Answers the newest user message of `conversation` (the last user turn).
 pub fn consult(current: Option<&Consultation>, conversation: &[Turn], has_image: bool) -> Answer {
-    let messages: Vec<&str> =
+    let said: Vec<&str> =
         conversation.iter().filter(|t| t.role == Role::User).map(|t| t.content.as_str()).collect();
+    // A question about the plan is answered, never read as a change to it.
+    let asking = said.len() > 1 && said.last().is_some_and(|m| is_plan_question(m));
+    let messages: Vec<&str> =
+        said.iter().enumerate().filter(|(i, m)| *i == 0 || !is_plan_question(m)).map(|(_, m)| *m).collect();
     let base = current.map(|c| c.brief.clone()).unwrap_or_default();
     let has_image = has_image || base.design_image.is_some();
     let now = understand(&messages, &base);
+    if let (true, Some(kind)) = (asking, now.brief.kind) {
+        return answer(current, now, kind, has_image, said.last().copied().unwrap_or_default());
+    }
     let before = understand(messages.split_last().map_or(&[][..], |(_, earlier)| earlier), &base);
     let reply = messages.last().map_or(Reply::Feedback, |m| classify_reply(m));
     let on_the_table = current.filter(|c| c.awaits_confirmation());
@@ -67,7 +76,8 @@ fn question(now: &Understanding, has_image: bool, newest: &str) -> Answer {
 fn propose(now: Understanding, kind: AppKind, has_image: bool, revising: bool, changes: &[Change]) -> Answer {
     let features = all_features(&now, kind);
     let target = design_target(&now, has_image);
-    let text = wording::proposal(&now, kind, &features, &target, revising, changes);
+    let not_built = crate::architect::not_built(&now.brief);
+    let text = wording::proposal(&now, kind, &features, &not_built, &target, revising, changes);
     let consultation = Consultation {
         status: ConsultationStatus::NeedsConfirmation,
         question: Some(wording::SHALL_I_PROCEED.to_owned()),
@@ -81,13 +91,46 @@ fn propose(now: Understanding, kind: AppKind, has_image: bool, revising: bool, c
     Answer { consultation, response: text.response, speech: text.speech }
 }
 
+/// A question about the plan: answered in words (what the app will and will not do), with the
+/// plan on the table unchanged.
+fn answer(
+    current: Option<&Consultation>,
+    now: Understanding,
+    kind: AppKind,
+    has_image: bool,
+    asked: &str,
+) -> Answer {
+    let features = all_features(&now, kind);
+    let target = design_target(&now, has_image);
+    let not_built = crate::architect::not_built(&now.brief);
+    let proposal = match current.and_then(|c| c.proposal.clone()) {
+        Some(proposal) => proposal,
+        None => wording::proposal(&now, kind, &features, &not_built, &target, false, &[]).proposal,
+    };
+    let text = wording::answer(kind, &features, &not_built, asked, &proposal);
+    let consultation = Consultation {
+        status: ConsultationStatus::NeedsConfirmation,
+        question: Some(wording::SHALL_I_PROCEED.to_owned()),
+        proposed_stack: Some(Stack::Static),
+        design_target: Some(target),
+        features,
+        confidence: confidence(&now, has_image),
+        proposal: Some(proposal),
+        brief: now.brief,
+    };
+    Answer { consultation, response: text.response, speech: text.speech }
+}
+
 /// "Not yet": the proposal stays as it was and the person is asked what to change.
 fn hold(table: &Consultation, now: Understanding, kind: AppKind, has_image: bool) -> Answer {
     let features = all_features(&now, kind);
     let target = design_target(&now, has_image);
     let proposal = match &table.proposal {
         Some(proposal) => proposal.clone(),
-        None => wording::proposal(&now, kind, &features, &target, false, &[]).proposal,
+        None => {
+            let not_built = crate::architect::not_built(&now.brief);
+            wording::proposal(&now, kind, &features, &not_built, &target, false, &[]).proposal
+        }
     };
     let text = wording::hold(&proposal);
     let consultation = Consultation {
@@ -126,6 +169,9 @@ pub fn default_features(kind: AppKind) -> &'static [&'static str] {
         AppKind::Portfolio => &["about section", "project showcase", "contact links"],
         AppKind::Blog => &["post list", "post pages", "about page"],
         AppKind::Dashboard => &["key figures", "charts", "recent activity table"],
+        AppKind::Collection => {
+            &["adding, editing and deleting entries", "search across every field", "saved in your browser"]
+        }
     }
 }
 

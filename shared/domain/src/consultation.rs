@@ -29,10 +29,13 @@ pub enum AppKind {
     Portfolio,
     Blog,
     Dashboard,
+    /// Records of whatever the person named (recipes, habits, expenses, books…), with fields
+    /// derived from the request: the general-purpose kind for anything the others are not.
+    Collection,
 }
 
 impl AppKind {
-    pub const ALL: [AppKind; 7] = [
+    pub const ALL: [AppKind; 8] = [
         AppKind::Todo,
         AppKind::Notes,
         AppKind::Kanban,
@@ -40,6 +43,7 @@ impl AppKind {
         AppKind::Portfolio,
         AppKind::Blog,
         AppKind::Dashboard,
+        AppKind::Collection,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl AppKind {
             AppKind::Portfolio => "portfolio",
             AppKind::Blog => "blog",
             AppKind::Dashboard => "dashboard",
+            AppKind::Collection => "collection",
         }
     }
 
@@ -64,6 +69,7 @@ impl AppKind {
             AppKind::Portfolio => "Portfolio",
             AppKind::Blog => "Blog",
             AppKind::Dashboard => "Dashboard",
+            AppKind::Collection => "Collection",
         }
     }
 }
@@ -80,6 +86,40 @@ pub struct Brief {
     pub design_image: Option<String>,
     /// The person's own words, first message first, for the architect's copywriting.
     pub notes: Vec<String>,
+    /// What a collection app keeps, when the kind is `Collection`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<CollectionSpec>,
+}
+
+/// What a collection app keeps: one kind of record and its fields, first field first (the
+/// record's name, always text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionSpec {
+    /// The record, singular: "recipe".
+    pub item: String,
+    /// The records, plural: "recipes".
+    pub items: String,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    /// Lowercase letters, digits and underscores: the input's name and the stored key.
+    pub id: String,
+    pub label: String,
+    pub kind: FieldKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    /// Longer text (ingredients, steps, notes); still one input.
+    LongText,
+    Number,
+    Date,
+    /// Comma-separated tags.
+    Tags,
 }
 
 /// The consultation as the API shows it, plus the brief behind it.

@@ -144,6 +144,61 @@ pub fn is_status_query(message: &str) -> bool {
     bare || words.contains_any(QUERY_PHRASES) || asks_about_a_mission(&words)
 }
 
+/// Words that open a question.
+const INTERROGATIVES: &[&str] = &[
+    "where", "what", "what's", "whats", "how", "will", "would", "can", "could", "does", "do", "is", "are",
+    "why", "which", "when", "who", "should", "won't", "wont", "doesn't", "isn't",
+];
+
+/// Words that ask for a change even inside a question ("can you add tags?").
+const CHANGE_VERBS: &[&str] = &[
+    "add",
+    "remove",
+    "drop",
+    "make",
+    "change",
+    "switch",
+    "use",
+    "include",
+    "rename",
+    "call",
+    "put",
+    "turn",
+    "replace",
+    "swap",
+    "build",
+    "create",
+    "give",
+    "set",
+    "move",
+    "delete",
+    "take",
+    "adding",
+    "removing",
+    "making",
+    "changing",
+    "switching",
+    "using",
+    "including",
+    "dropping",
+];
+
+/// Openings that suggest rather than ask ("what about dark mode?", "how about tags?").
+const SUGGESTIONS: &[&str] = &["what about", "how about", "why not", "what if"];
+
+/// Whether the message asks about the plan ("where does the weather data come from?", "will it
+/// sync between devices?") rather than changing it: question-shaped, and asking for no change
+/// and no app. Such a message is answered in words and leaves the plan as it is.
+pub fn is_plan_question(message: &str) -> bool {
+    let words = Words::new(message);
+    let rest = &words.as_slice()[opening(&words)..];
+    let Some(first) = rest.first() else { return false };
+    let shaped = message.trim_end().ends_with('?') || INTERROGATIVES.contains(&first.as_str());
+    let asks_for_change = rest.iter().any(|w| CHANGE_VERBS.contains(&w.as_str()));
+    let suggests = words.find_first_of(SUGGESTIONS).is_some_and(|hit| hit.start == opening(&words));
+    shaped && !asks_for_change && !suggests && !words.contains_any(MAKE_REQUESTS) && !is_status_query(message)
+}
+
 /// "is it done", "is my app live", "status of my build", "progress on the app".
 fn asks_about_a_mission(words: &Words) -> bool {
     MISSION_SUBJECTS.iter().any(|subject| {
@@ -184,6 +239,34 @@ mod tests {
             "progress on the build?",
         ] {
             assert!(is_status_query(message), "{message:?}");
+        }
+    }
+
+    #[test]
+    fn questions_about_the_plan_are_told_from_changes() {
+        for message in [
+            "where does the weather data come from?",
+            "will it sync between devices?",
+            "Will my friends be able to see it?",
+            "does it work offline",
+            "how is the data stored?",
+            "what happens if I clear my browser?",
+        ] {
+            assert!(is_plan_question(message), "{message:?}");
+        }
+        for message in [
+            "can you add tags?",
+            "what about dark mode?",
+            "how about adding a search box?",
+            "could you make it blue?",
+            "add dark mode",
+            "yes, proceed",
+            "I want a recipe box?",
+            "can you build me a habit tracker?",
+            "what's the status?",
+            "",
+        ] {
+            assert!(!is_plan_question(message), "{message:?}");
         }
     }
 

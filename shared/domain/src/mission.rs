@@ -56,6 +56,9 @@ pub struct Mission {
     pub evidence_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the last build's audit said about each feature (empty before a build).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<crate::report::FeatureResult>,
     /// Optimistic-concurrency version: every write must name the version it read.
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -94,10 +97,21 @@ impl Mission {
             trace_url: None,
             evidence_url: None,
             error: None,
+            features: Vec::new(),
             version: 0,
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// The features the person consented to; empty for a direct build.
+    pub fn approved_features(&self) -> &[String] {
+        self.consultation.as_ref().map_or(&[], |c| c.features.as_slice())
+    }
+
+    /// Each approved feature as the last build left it (see [`crate::report::feature_outcomes`]).
+    pub fn feature_outcomes(&self) -> Vec<crate::report::FeatureOutcome> {
+        crate::report::feature_outcomes(self.approved_features(), &self.features)
     }
 
     /// Moves the mission to `to` if the transition table allows it.

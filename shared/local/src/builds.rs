@@ -146,6 +146,7 @@ mod tests {
                 log_sha256: String::new(),
                 isolation: "test".into(),
                 limits: BuildLimits::default(),
+                features: Vec::new(),
             };
             Ok(BuildOutcome { report, log: Vec::new() })
         }

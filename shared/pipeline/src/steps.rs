@@ -12,7 +12,7 @@ use gantry_domain::consultation::Brief;
 use gantry_domain::evidence::kind as kinds;
 use gantry_domain::evidence::sha256_hex;
 use gantry_domain::policy::Policy;
-use gantry_domain::report::BuildLimits;
+use gantry_domain::report::{BuildLimits, Delivery};
 use gantry_domain::{
     BuildReport, GantryManifest, Mission, MissionId, MissionStatus, Role, StepName, StepRecord, StepStatus,
 };
@@ -553,6 +553,7 @@ impl Steps {
                     log_sha256: sha256_hex(&log),
                     isolation: "unknown".into(),
                     limits: self.policy.build,
+                    features: Vec::new(),
                 }
             }
         };
@@ -595,6 +596,12 @@ impl Steps {
             detail: None,
         };
         self.step_ended(&id, record, report.passed, detail.clone()).await?;
+        let features = report.features.clone();
+        self.update(&id, |m| {
+            m.features = features.clone();
+            Ok(())
+        })
+        .await?;
         let max_heals = state.max_heals.unwrap_or(self.policy.max_heals);
         if !report.passed && attempt > max_heals {
             let reason = format!("the build failed after {attempt} attempt(s): {detail}");
@@ -630,6 +637,7 @@ impl Steps {
                 log_sha256: sha256_hex(b""),
                 isolation: "unknown".into(),
                 limits: self.policy.build,
+                features: Vec::new(),
             },
         };
         let healed = self.brain.heal(&brief_of(&mission), &previous, &report).await?;
@@ -735,6 +743,8 @@ impl Steps {
             MissionStatus::Cancelled => (MissionStatus::Cancelled, mission.error.clone()),
             _ => final_status(&state),
         };
+        let outcomes = mission.feature_outcomes();
+        let delivery = Delivery::of(&outcomes);
         self.evidence
             .append(
                 &id,
@@ -748,6 +758,8 @@ impl Steps {
                     "url": mission.url,
                     "branch": mission.branch,
                     "pr_url": mission.pr_url,
+                    "features": outcomes,
+                    "delivery": delivery.summary(),
                 }),
             )
             .await?;

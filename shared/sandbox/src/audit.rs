@@ -347,6 +347,7 @@ async fn execute(
         log_sha256: hex::encode(Sha256::digest(&log)),
         isolation,
         limits,
+        features: Vec::new(),
     };
     Ok(BuildOutcome { report, log })
 }

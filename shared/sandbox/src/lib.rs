@@ -14,11 +14,13 @@ mod log;
 mod materialise;
 mod options;
 mod process;
+mod results;
 mod supervisor;
 
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use gantry_domain::report::RESULTS_FILE;
 use gantry_domain::MissionId;
 use gantry_ports::{BuildJob, BuildOutcome, BuildRunner, PortError, PortResult};
 
@@ -27,6 +29,7 @@ pub use error::SandboxError;
 pub use log::{LOG_CAP_BYTES, LOG_TAIL_BYTES};
 pub use materialise::{materialise, DESIGN_REFERENCE_STEM, WORK_DIR_MARKER};
 pub use options::{Isolation, SandboxOptions, SandboxUser};
+pub use results::{read_results, with_results, ResultsError, MAX_RESULTS_BYTES};
 
 /// Where attempt `attempt` of `mission` builds: `{work_root}/{mission}/attempt-{attempt}`.
 /// Kept after the build, since the local deployer copies the output from there.
@@ -67,10 +70,20 @@ impl BuildRunner for LocalBuildRunner {
         })
         .await
         .map_err(|e| PortError::Failed(format!("materialising the work dir panicked: {e}")))??;
+        // Only the audit may write the results: a copy shipped in the manifest goes first.
+        match std::fs::remove_file(dir.join(RESULTS_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(PortError::Failed(format!("a shipped {RESULTS_FILE} could not be removed: {e}")))
+            }
+            _ => {}
+        }
 
-        run_audit(&dir, &job.manifest.audit_command, job.limits, &self.options)
+        let outcome = run_audit(&dir, &job.manifest.audit_command, job.limits, &self.options)
             .await
-            .map_err(|e| PortError::Failed(format!("the build sandbox could not start: {e}")))
+            .map_err(|e| PortError::Failed(format!("the build sandbox could not start: {e}")))?;
+        tokio::task::spawn_blocking(move || with_results(outcome, &dir))
+            .await
+            .map_err(|e| PortError::Failed(format!("reading the feature results panicked: {e}")))
     }
 }
 

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use gantry_domain::consultation::{AppKind, Brief};
+use gantry_domain::consultation::{AppKind, Brief, CollectionSpec, Field, FieldKind};
 use gantry_domain::themes::Theme;
+use gantry_domain::words::Words;
 use gantry_domain::{GantryManifest, ManifestFile, Stack};
 
 use super::content;
@@ -13,6 +14,7 @@ use super::palette::Palette;
 use super::spec;
 use super::template::{escape_html, render, Flags};
 use super::AUDIT_COMMAND;
+use crate::consultant::collection;
 
 /// Longest title used as written; longer ones are cut on a word boundary.
 const MAX_TITLE_CHARS: usize = 80;
@@ -69,6 +71,11 @@ fn templates(kind: AppKind) -> KindTemplates {
             css: include_str!("templates/dashboard.css"),
             js: include_str!("templates/dashboard.js"),
         },
+        AppKind::Collection => KindTemplates {
+            html: include_str!("templates/collection.html"),
+            css: include_str!("templates/collection.css"),
+            js: include_str!("templates/collection.js"),
+        },
     }
 }
 
@@ -87,11 +94,31 @@ pub(crate) struct Blueprint {
     pub design: Option<String>,
     /// Whether a heal left the design figure out because the build could not provide the image.
     pub design_set_aside: bool,
+    /// What a collection keeps, for the collection kind.
+    pub collection: Option<CollectionSpec>,
+    /// Every feature of the plan the person approved, in their words, and what became of it.
+    pub approved: Vec<(String, Approved)>,
+}
+
+/// What became of one approved feature in the draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Approved {
+    /// One of the kind's essentials, checked by the kind's own checks.
+    Essential,
+    /// An optional or essential feature with checks of its own.
+    Built(Feature),
+    /// Not in the draft, and why.
+    NotBuilt(&'static str),
 }
 
 impl Blueprint {
     pub fn from_brief(brief: &Brief) -> Blueprint {
-        let kind = brief.kind.or_else(|| infer_kind(&brief_text(brief))).unwrap_or(AppKind::Landing);
+        let text = brief_text(brief);
+        let kind = brief
+            .kind
+            .or_else(|| infer_kind(&text))
+            .or_else(|| collection::names_a_subject(&Words::new(&text)).then_some(AppKind::Collection))
+            .unwrap_or(AppKind::Landing);
         let title = brief
             .title
             .as_deref()
@@ -106,7 +133,11 @@ impl Blueprint {
             if request.is_empty() || essentials_in_words.iter().any(|e| e.eq_ignore_ascii_case(&request)) {
                 continue;
             }
-            match Feature::recognise(&request).map(|f| features::resolve(kind, f)) {
+            let recognised = match features::limit(&request) {
+                Some(_) => None,
+                None => Feature::recognise(&request).map(|f| features::resolve(kind, f)),
+            };
+            match recognised {
                 Some(feature) if features::optional(kind).contains(&feature) => {
                     built.insert(feature);
                 }
@@ -115,7 +146,26 @@ impl Blueprint {
                 _ => unsupported.push(request),
             }
         }
-        Blueprint {
+        let collection = (kind == AppKind::Collection).then(|| {
+            let asked_tags = built.contains(&Feature::Tags);
+            // A spec from elsewhere (another brain) is kept only as far as its ids are safe names.
+            let given = brief.collection.clone().map(|mut spec| {
+                let mut seen = BTreeSet::new();
+                spec.fields.retain(|f| is_field_id(&f.id) && seen.insert(f.id.clone()));
+                spec
+            });
+            let mut spec = given
+                .filter(|spec| !spec.fields.is_empty() && spec.fields[0].kind != FieldKind::Tags)
+                .unwrap_or_else(|| collection::spec(&text, asked_tags, true));
+            if asked_tags && !spec.fields.iter().any(|f| f.kind == FieldKind::Tags) {
+                spec.fields.push(Field { id: "tags".into(), label: "Tags".into(), kind: FieldKind::Tags });
+            }
+            spec
+        });
+        if collection.as_ref().is_some_and(|c| c.fields.iter().any(|f| f.kind == FieldKind::Tags)) {
+            built.insert(Feature::Tags);
+        }
+        let mut plan = Blueprint {
             kind,
             title,
             theme: brief.theme,
@@ -124,7 +174,46 @@ impl Blueprint {
             set_aside: Vec::new(),
             design: brief.design_image.as_deref().map(design_path),
             design_set_aside: false,
+            collection,
+            approved: Vec::new(),
+        };
+        plan.approved =
+            approved_names(brief, kind).into_iter().map(|name| (name, Approved::Essential)).collect();
+        plan.settle_approved();
+        plan
+    }
+
+    /// What became of each approved feature, given what the plan builds now.
+    fn settle_approved(&mut self) {
+        let essentials_in_words = crate::consultant::default_features(self.kind);
+        for (name, approved) in &mut self.approved {
+            *approved = if essentials_in_words.contains(&name.as_str()) {
+                Approved::Essential
+            } else if self.unsupported.contains(name) {
+                Approved::NotBuilt(features::cannot_build(name, self.kind))
+            } else {
+                match Feature::recognise(name).map(|f| features::resolve(self.kind, f)) {
+                    Some(f) if self.features.contains(&f) || features::essentials(self.kind).contains(&f) => {
+                        Approved::Built(f)
+                    }
+                    Some(f) if self.set_aside.contains(&f) => {
+                        Approved::NotBuilt("was set aside after its check failed in an earlier build")
+                    }
+                    _ => Approved::NotBuilt(features::cannot_build(name, self.kind)),
+                }
+            };
         }
+    }
+
+    /// The approved features the draft does not build, each with why, for the plan and the README.
+    pub fn not_built(&self) -> Vec<(String, &'static str)> {
+        self.approved
+            .iter()
+            .filter_map(|(name, approved)| match approved {
+                Approved::NotBuilt(why) => Some((name.clone(), *why)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Takes `feature` out, remembering it for the README. Returns whether it was in.
@@ -133,6 +222,7 @@ impl Blueprint {
         if removed && !self.set_aside.contains(&feature) {
             self.set_aside.push(feature);
         }
+        self.settle_approved();
         removed
     }
 
@@ -189,6 +279,10 @@ impl Blueprint {
             ("spec", audit_spec.as_str()),
         ];
 
+        let collection = collection_slots(self.collection.as_ref());
+        for (name, value) in &collection {
+            slots.push((name, value.as_str()));
+        }
         let parts = templates(self.kind);
         let body = render(parts.html, &flags, &slots);
         slots.push(("body", body.trim_end()));
@@ -224,6 +318,62 @@ impl Blueprint {
 pub(crate) fn adapted_audit(audit_spec: &serde_json::Value) -> String {
     let embedded = spec::embed(audit_spec);
     render(AUDIT_PY, &Flags::new(), &[("spec", embedded.as_str())])
+}
+
+/// The features of the plan as the consultant put them: the kind's essentials in words, then
+/// every request, each once.
+fn approved_names(brief: &Brief, kind: AppKind) -> Vec<String> {
+    let mut names: Vec<String> =
+        crate::consultant::default_features(kind).iter().map(|f| (*f).to_owned()).collect();
+    for feature in &brief.features {
+        let feature = feature.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !feature.is_empty() && !names.contains(&feature) {
+            names.push(feature);
+        }
+    }
+    names
+}
+
+/// Lowercase ASCII letters, digits and underscores, starting with a letter, at most 40.
+fn is_field_id(id: &str) -> bool {
+    id.len() <= 40
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The collection's slots: its names and the form's inputs, as HTML and as the script's data.
+fn collection_slots(spec: Option<&CollectionSpec>) -> Vec<(&'static str, String)> {
+    let Some(spec) = spec else { return Vec::new() };
+    let mut inputs = String::new();
+    for (index, field) in spec.fields.iter().enumerate() {
+        let (kind, extra) = match field.kind {
+            FieldKind::Number => ("number", " step=\"any\""),
+            FieldKind::Date => ("date", ""),
+            FieldKind::Tags => ("text", " maxlength=\"500\" placeholder=\"comma, separated\""),
+            FieldKind::Text | FieldKind::LongText => ("text", " maxlength=\"2000\""),
+        };
+        let required = if index == 0 { " required" } else { "" };
+        let id = escape_html(&field.id);
+        inputs.push_str(&format!(
+            "        <label class=\"field\" for=\"field-{id}\"><span>{label}</span><input id=\"field-{id}\" \
+             name=\"{id}\" type=\"{kind}\"{extra}{required}></label>\n",
+            label = escape_html(&field.label),
+        ));
+    }
+    let fields: Vec<serde_json::Value> = spec
+        .fields
+        .iter()
+        .map(|f| serde_json::json!({"id": f.id, "label": f.label, "kind": f.kind}))
+        .collect();
+    let js = |value: serde_json::Value| value.to_string();
+    vec![
+        ("item", escape_html(&spec.item)),
+        ("items", escape_html(&spec.items)),
+        ("fields_html", inputs.trim_end().to_owned()),
+        ("fields_js", js(serde_json::Value::Array(fields))),
+        ("item_js", js(serde_json::Value::from(spec.item.as_str()))),
+        ("items_js", js(serde_json::Value::from(spec.items.as_str()))),
+    ]
 }
 
 fn file(path: &str, content: String) -> ManifestFile {
@@ -395,6 +545,39 @@ mod tests {
         assert_eq!(plan.features, BTreeSet::from([Feature::Categories, Feature::DarkMode]));
         assert_eq!(plan.unsupported, ["reminders"]);
         assert_eq!(plan.title, "To-Do List");
+    }
+
+    #[test]
+    fn a_collection_spec_from_elsewhere_keeps_only_safe_field_ids() {
+        let given = CollectionSpec {
+            item: "wine".into(),
+            items: "wines".into(),
+            fields: vec![
+                Field { id: "name".into(), label: "Name".into(), kind: FieldKind::Text },
+                Field { id: "x\"><script>".into(), label: "Bad".into(), kind: FieldKind::Text },
+                Field { id: "name".into(), label: "Again".into(), kind: FieldKind::Text },
+                Field { id: "vintage".into(), label: "Vintage".into(), kind: FieldKind::Number },
+            ],
+        };
+        let brief = Brief { kind: Some(AppKind::Collection), collection: Some(given), ..Brief::default() };
+        let plan = Blueprint::from_brief(&brief);
+        let ids: Vec<&str> = plan.collection.iter().flat_map(|c| &c.fields).map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["name", "vintage"]);
+        let empty = Brief {
+            kind: Some(AppKind::Collection),
+            collection: Some(CollectionSpec { item: "x".into(), items: "xs".into(), fields: Vec::new() }),
+            notes: vec!["a recipe box".into()],
+            ..Brief::default()
+        };
+        assert_eq!(Blueprint::from_brief(&empty).collection.map(|c| c.item), Some("recipe".to_owned()));
+    }
+
+    #[test]
+    fn a_direct_build_naming_something_to_keep_is_a_collection() {
+        let brief = Brief { notes: vec!["a habit tracker".into()], ..Brief::default() };
+        let plan = Blueprint::from_brief(&brief);
+        assert_eq!(plan.kind, AppKind::Collection);
+        assert_eq!(plan.collection.map(|c| c.items), Some("habits".to_owned()));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use gantry_domain::consultation::AppKind;
 use serde_json::{json, Value};
 
 use super::blueprint::Blueprint;
-use super::features::Feature;
+use super::features::{self, Feature};
 use super::palette::Palette;
 use super::AUDIT_COMMAND;
 
@@ -18,7 +18,7 @@ pub(crate) fn uses_data(kind: AppKind) -> bool {
 
 /// The kinds that keep what people type in localStorage.
 pub(crate) fn stores_locally(kind: AppKind) -> bool {
-    matches!(kind, AppKind::Todo | AppKind::Notes | AppKind::Kanban)
+    matches!(kind, AppKind::Todo | AppKind::Notes | AppKind::Kanban | AppKind::Collection)
 }
 
 pub(crate) fn default_title(kind: AppKind) -> &'static str {
@@ -34,6 +34,7 @@ pub(crate) fn noun(kind: AppKind) -> &'static str {
         AppKind::Portfolio => "portfolio site",
         AppKind::Blog => "blog",
         AppKind::Dashboard => "dashboard",
+        AppKind::Collection => "collection",
     }
 }
 
@@ -54,6 +55,9 @@ pub(crate) fn tagline(kind: AppKind, title: &str) -> String {
         }
         AppKind::Blog => "Notes, stories and ideas, written down and shared.".to_owned(),
         AppKind::Dashboard => "The numbers that matter, at a glance.".to_owned(),
+        AppKind::Collection => {
+            "Add, find and edit what you keep track of. Everything stays in this browser.".to_owned()
+        }
     }
 }
 
@@ -117,6 +121,11 @@ fn essentials(kind: AppKind) -> &'static [&'static str] {
             "an SVG line chart and bar chart drawn by app.js from data.json",
             "a recent activity table",
         ],
+        AppKind::Collection => &[
+            "add, edit and delete entries with the form; every field is one input",
+            "search across every field as you type",
+            "entries are saved in this browser (localStorage)",
+        ],
     }
 }
 
@@ -149,11 +158,8 @@ pub(crate) fn readme(plan: &Blueprint, palette: &Palette) -> String {
     if !plan.unsupported.is_empty() || !plan.set_aside.is_empty() || plan.design_set_aside {
         let _ = writeln!(out, "## Not built (yet)\n");
         for request in &plan.unsupported {
-            let _ = writeln!(
-                out,
-                "- \"{request}\": asked for, but the offline templates for a {} cannot offer it yet.",
-                noun(kind)
-            );
+            let _ =
+                writeln!(out, "- \"{request}\": not built; it {}.", features::cannot_build(request, kind));
         }
         for feature in &plan.set_aside {
             let _ = writeln!(

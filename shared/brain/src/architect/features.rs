@@ -3,6 +3,7 @@
 //! checks the same hooks, so a feature is only ever claimed where it is built.
 
 use gantry_domain::consultation::AppKind;
+use gantry_domain::words::Words;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Feature {
@@ -145,6 +146,7 @@ impl Feature {
             }
             (Feature::Statistics, AppKind::Kanban) => "statistics: a card count on every column",
             (Feature::Statistics, AppKind::Dashboard) => "statistics: key figure cards with their change",
+            (Feature::Statistics, AppKind::Collection) => "statistics: the total of every number field",
             (Feature::Statistics, _) => "statistics: done and added-today counts",
             (Feature::MobileFriendly, _) => "mobile friendly: the layout adapts from phones to wide screens",
             (Feature::ReadingTime, _) => "reading time: an estimate on every post",
@@ -199,11 +201,56 @@ impl Feature {
     }
 }
 
+/// What no static app can do, by the name the consultant records it under (or words in a
+/// request), with why: these are named as not built before consent and reported so after.
+const LIMITS: &[(&[&str], &str)] = &[
+    (
+        &[
+            "sharing with other people",
+            "friends",
+            "other people",
+            "other users",
+            "collaborate",
+            "collaboration",
+            "multiplayer",
+        ],
+        "needs a server and other people's accounts; this app keeps everything in one browser",
+    ),
+    (&["sync", "syncing", "between devices", "across devices"], "needs a server to sync through; the data stays on one device"),
+    (&["accounts and sign-in", "login", "log in", "sign in", "user accounts"], "needs a server to hold accounts"),
+    (
+        &["live weather data", "weather", "forecast", "live data", "real time", "realtime", "stock prices", "api"],
+        "needs live data from an online service, which a static app does not call; it shows sample data instead",
+    ),
+    (&["payments", "payment", "checkout", "credit card"], "needs a payment provider and a server"),
+    (
+        &["reminders", "reminder", "notifications", "push notifications", "alerts"],
+        "needs a server or push service to send them",
+    ),
+];
+
+/// Why a request is not built: a limit of every static app, else a gap in the templates.
+pub(crate) fn cannot_build(request: &str, kind: AppKind) -> &'static str {
+    limit(request).unwrap_or(match kind {
+        AppKind::Collection => "is beyond what the offline collection template builds",
+        _ => "is beyond what the offline templates for this kind of app build",
+    })
+}
+
+/// The limit a request runs into, if it is one no static app can meet.
+pub(crate) fn limit(request: &str) -> Option<&'static str> {
+    let words = Words::new(request);
+    LIMITS.iter().find(|(phrases, _)| words.contains_any(phrases)).map(|(_, why)| *why)
+}
+
 /// What the feature becomes in an app of `kind`: a tag filter is how a blog, portfolio or notes
 /// app offers "categories" and "filters".
 pub(crate) fn resolve(kind: AppKind, feature: Feature) -> Feature {
     match (kind, feature) {
-        (AppKind::Notes | AppKind::Blog | AppKind::Portfolio, Feature::Categories) => Feature::Tags,
+        (AppKind::Notes | AppKind::Blog | AppKind::Portfolio | AppKind::Collection, Feature::Categories) => {
+            Feature::Tags
+        }
+        (AppKind::Collection, Feature::Filters) => Feature::Tags,
         (AppKind::Blog | AppKind::Portfolio, Feature::Filters) => Feature::Tags,
         _ => feature,
     }
@@ -217,6 +264,7 @@ pub(crate) fn essentials(kind: AppKind) -> &'static [Feature] {
         AppKind::Landing => &[Feature::Newsletter, Feature::MobileFriendly],
         AppKind::Dashboard => &[Feature::Charts, Feature::Statistics, Feature::MobileFriendly],
         AppKind::Notes | AppKind::Portfolio | AppKind::Blog => &[Feature::MobileFriendly],
+        AppKind::Collection => &[Feature::Search, Feature::MobileFriendly],
     }
 }
 
@@ -265,6 +313,9 @@ pub(crate) fn optional(kind: AppKind) -> &'static [Feature] {
         AppKind::Portfolio => &[F::Tags, F::Search, F::ContactForm, F::DarkMode, F::Animations],
         AppKind::Blog => &[F::Tags, F::Search, F::ReadingTime, F::Comments, F::DarkMode, F::Animations],
         AppKind::Dashboard => &[F::Filters, F::Search, F::Sorting, F::Export, F::DarkMode, F::Animations],
+        AppKind::Collection => {
+            &[F::Tags, F::Sorting, F::Statistics, F::Export, F::Import, F::DarkMode, F::Animations]
+        }
     }
 }
 
@@ -273,6 +324,10 @@ pub(crate) fn hooks(kind: AppKind, feature: Feature) -> &'static [&'static str] 
     use Feature as F;
     match (kind, feature) {
         (_, F::DarkMode) => &["scheme-toggle"],
+        (AppKind::Collection, F::Search) => &["search"],
+        (AppKind::Collection, F::Tags) => &["tag-filter"],
+        (AppKind::Collection, F::Sorting) => &["sort-select"],
+        (AppKind::Collection, F::Statistics) => &["item-stats"],
         (_, F::Search) => &["search-input"],
         (_, F::Export) => &["export-button"],
         (_, F::Import) => &["import-input"],
@@ -323,6 +378,13 @@ pub(crate) fn behaviours(kind: AppKind, feature: Feature) -> &'static [Behaviour
         (AppKind::Dashboard, Feature::Charts) => {
             &[Behaviour { pattern: r"createElementNS", why: "charts are drawn as SVG" }]
         }
+        (AppKind::Collection, Feature::Search) => &[Behaviour {
+            pattern: r#"byId\("search"\)\.addEventListener\("input""#,
+            why: "the list is searched as you type",
+        }],
+        (AppKind::Collection, Feature::Tags) => {
+            &[Behaviour { pattern: r"function tagsOf\(", why: "entries carry tags to filter by" }]
+        }
         _ => &[],
     }
 }
@@ -369,6 +431,13 @@ pub(crate) fn required_ids(kind: AppKind) -> &'static [(&'static str, &'static s
         AppKind::Dashboard => {
             &[("kpi-grid", "the key figures"), ("activity-body", "the recent activity table")]
         }
+        AppKind::Collection => &[
+            ("add-form", "the form that adds and edits entries"),
+            ("items", "the list of entries"),
+            ("item-count", "the count of entries"),
+            ("empty-state", "what an empty list says"),
+            ("cancel-edit", "leaving an edit"),
+        ],
     }
 }
 
@@ -407,6 +476,16 @@ pub(crate) fn kind_behaviours(kind: AppKind) -> &'static [Behaviour] {
             &[TEXT, FETCHED, Behaviour { pattern: r#""hashchange""#, why: "each post opens in its own view" }]
         }
         AppKind::Dashboard => &[TEXT, FETCHED],
+        AppKind::Collection => &[
+            TEXT,
+            STORED,
+            Behaviour { pattern: r#"addEventListener\("submit""#, why: "entries are added from the form" },
+            Behaviour { pattern: r"function startEdit\(", why: "entries can be edited" },
+            Behaviour {
+                pattern: r"records\.filter\(\(other\) => other\.id !== record\.id\)",
+                why: "entries can be deleted",
+            },
+        ],
     }
 }
 

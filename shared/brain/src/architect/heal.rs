@@ -504,6 +504,7 @@ mod tests {
             log_sha256: String::new(),
             isolation: "rlimit".to_owned(),
             limits: BuildLimits::default(),
+            features: Vec::new(),
         }
     }
 

@@ -7,7 +7,7 @@ use gantry_domain::consultation::AppKind;
 use gantry_domain::ManifestFile;
 use serde_json::{json, Value};
 
-use super::blueprint::Blueprint;
+use super::blueprint::{Approved, Blueprint};
 use super::content;
 use super::features::{self, Feature};
 
@@ -66,6 +66,21 @@ pub(crate) fn for_draft(plan: &Blueprint) -> Value {
             );
         }
     }
+    let results: Vec<Value> = plan
+        .approved
+        .iter()
+        .map(|(name, approved)| match approved {
+            Approved::Essential => json!({ "name": name, "feature": null, "not_built": null }),
+            Approved::Built(f) => json!({ "name": name, "feature": f.key(), "not_built": null }),
+            Approved::NotBuilt(why) => json!({ "name": name, "feature": null, "not_built": why }),
+        })
+        .collect();
+    let inputs: Vec<Value> = plan
+        .collection
+        .iter()
+        .flat_map(|c| c.fields.iter())
+        .map(|f| json!({ "name": f.id, "why": format!("the {} field", f.label.to_lowercase()) }))
+        .collect();
     json!({
         "origin": "draft",
         "kind": kind.as_str(),
@@ -80,6 +95,8 @@ pub(crate) fn for_draft(plan: &Blueprint) -> Value {
         "behaviours": behaviours,
         "data": data,
         "design": plan.design,
+        "inputs": inputs,
+        "results": results,
     })
 }
 
@@ -101,6 +118,8 @@ pub(crate) fn for_adapted(files: &[ManifestFile], entry: &str, kind: Option<AppK
         "behaviours": [],
         "data": data,
         "design": null,
+        "inputs": [],
+        "results": [],
     })
 }
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use gantry_domain::consultation::{AppKind, Brief};
 use gantry_domain::manifest;
 use gantry_domain::policy::Policy;
-use gantry_domain::report::BuildLimits;
+use gantry_domain::report::{BuildLimits, FeatureResult, FeatureStatus, ResultsFile, RESULTS_FILE};
 use gantry_domain::themes::Theme;
 use gantry_domain::{BuildReport, GantryManifest, ManifestFile, Stack};
 
@@ -58,6 +58,8 @@ struct AuditRun {
     passed: bool,
     code: Option<i32>,
     output: String,
+    /// What the audit wrote to .gantry/results.json.
+    results: Vec<FeatureResult>,
 }
 
 impl AuditRun {
@@ -72,6 +74,7 @@ impl AuditRun {
             log_sha256: String::new(),
             isolation: "test".to_owned(),
             limits: BuildLimits::default(),
+            features: self.results.clone(),
         }
     }
 }
@@ -88,7 +91,12 @@ fn run_audit(manifest: &GantryManifest, design_image: Option<&str>) -> AuditRun 
         .expect("sh and python3 are installed");
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stderr));
-    AuditRun { passed: output.status.success(), code: output.status.code(), output: text }
+    let results = fs::read(dir.0.join(RESULTS_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<ResultsFile>(&bytes).ok())
+        .map(|file| file.features)
+        .unwrap_or_default();
+    AuditRun { passed: output.status.success(), code: output.status.code(), output: text, results }
 }
 
 fn brief(kind: AppKind, theme: Option<Theme>, features: &[&str], design_image: Option<&str>) -> Brief {
@@ -483,4 +491,60 @@ fn app_js_passes_node_check_when_node_is_installed() {
             );
         }
     }
+}
+
+fn statuses(run: &AuditRun) -> Vec<(&str, FeatureStatus)> {
+    run.results.iter().map(|r| (r.name.as_str(), r.status)).collect()
+}
+
+#[test]
+fn a_collection_keeps_the_dom_contract_and_reports_every_approved_feature() {
+    let brief = Brief {
+        kind: Some(AppKind::Collection),
+        title: Some("Recipes".into()),
+        features: vec!["tags".into(), "sharing with other people".into(), "export".into()],
+        collection: Some(crate::consultant::collection::spec("a recipe box with tags", true, false)),
+        ..Brief::default()
+    };
+    let manifest = draft(&brief);
+    let html = file(&manifest, "index.html");
+    assert!(html.contains(r#"<form id="add-form""#), "{html}");
+    for field in ["title", "ingredients", "steps", "tags"] {
+        assert!(html.contains(&format!(r#"name="{field}""#)), "{field} missing:\n{html}");
+    }
+    assert!(html.contains(r#"<input id="search" class="grow" type="search""#), "{html}");
+    assert!(html.contains(r#"<ul id="items""#), "{html}");
+    assert!(html.contains(r#"type="submit""#), "{html}");
+    assert!(file(&manifest, "app.js").contains("localStorage"));
+    let readme = file(&manifest, "README.md");
+    assert!(readme.contains("\"sharing with other people\": not built; it needs a server"), "{readme}");
+
+    let run = run_audit(&manifest, None);
+    assert!(run.passed, "{}", run.output);
+    assert_eq!(
+        statuses(&run),
+        [
+            ("adding, editing and deleting entries", FeatureStatus::Passed),
+            ("search across every field", FeatureStatus::Passed),
+            ("saved in your browser", FeatureStatus::Passed),
+            ("tags", FeatureStatus::Passed),
+            ("sharing with other people", FeatureStatus::NotBuilt),
+            ("export", FeatureStatus::Passed),
+        ]
+    );
+    let not_built = &run.results[4];
+    assert!(not_built.detail.as_deref().is_some_and(|d| d.contains("needs a server")), "{not_built:?}");
+}
+
+#[test]
+fn a_broken_feature_is_reported_failed_and_an_unbuildable_one_not_built() {
+    let mut manifest = draft(&brief(AppKind::Todo, None, &["search", "reminders"], None));
+    edit(&mut manifest, "index.html", |html| html.replace(r#"id="search-input""#, r#"id="lookup""#));
+    let run = run_audit(&manifest, None);
+    assert!(!run.passed);
+    let search = run.results.iter().find(|r| r.name == "search").expect("a result for search");
+    assert_eq!(search.status, FeatureStatus::Failed, "{search:?}");
+    let reminders = run.results.iter().find(|r| r.name == "reminders").expect("a result for reminders");
+    assert_eq!(reminders.status, FeatureStatus::NotBuilt, "{reminders:?}");
+    assert_eq!(run.results.len(), 5, "{:?}", run.results);
 }

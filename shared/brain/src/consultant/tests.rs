@@ -290,3 +290,102 @@ fn the_same_conversation_gets_the_same_answer() {
         assert_eq!((a.response, a.speech), (b.response, b.speech));
     }
 }
+
+#[test]
+fn requests_beyond_the_kinds_get_a_collection_plan_at_once() {
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "I want a recipe box where I can save my recipes and tag them",
+            "recipe",
+            &["title", "ingredients", "steps", "tags"],
+        ),
+        ("a habit tracker", "habit", &["name", "frequency", "last_done", "notes"]),
+        ("an expense list", "expense", &["description", "amount", "date", "notes"]),
+        ("a reading list for the books I want to read", "book", &["title", "author", "notes", "tags"]),
+    ];
+    for (message, item, fields) in cases {
+        let answer = talk(&[message], false);
+        assert_proposal(&answer);
+        let brief = &answer.consultation.brief;
+        assert_eq!(brief.kind, Some(AppKind::Collection), "{message}");
+        let collection = brief.collection.as_ref().expect("a collection spec");
+        assert_eq!(collection.item, item, "{message}");
+        let ids: Vec<&str> = collection.fields.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, fields, "{message}");
+        assert!(answer.response.contains(&format!("Each {item} has:")), "{}", answer.response);
+        assert!(answer.speech.chars().count() <= 250, "{}", answer.speech);
+    }
+}
+
+#[test]
+fn the_second_answer_always_reaches_a_plan() {
+    for (first, second) in [("build me an app", "my plants"), ("hi", "I don't know"), ("I need help", "hmm")]
+    {
+        let asked = talk(&[first], false);
+        assert_eq!(asked.consultation.status, ConsultationStatus::NeedsInput, "{first}");
+        let answer = talk(&[first, second], false);
+        assert_proposal(&answer);
+        assert_eq!(answer.consultation.brief.kind, Some(AppKind::Collection), "{first} / {second}");
+    }
+    let plants = talk(&["build me an app", "my plants"], false);
+    assert_eq!(plants.consultation.brief.collection.as_ref().map(|c| c.items.as_str()), Some("plants"));
+}
+
+#[test]
+fn what_cannot_be_built_is_named_before_consent() {
+    let answer = talk(&["a habit tracker where my friends can see my streaks"], false);
+    assert_proposal(&answer);
+    let proposal = answer.consultation.proposal.as_deref().unwrap_or_default();
+    assert!(proposal.contains("Not built: sharing with other people (it needs a server"), "{proposal}");
+    assert!(proposal.contains("streaks (it is beyond"), "{proposal}");
+    assert!(answer.response.contains("What I will not build"), "{}", answer.response);
+    assert!(
+        answer.speech.contains("It won't have sharing with other people and streaks."),
+        "{}",
+        answer.speech
+    );
+    // They stay in the approved features, so the build reports them as not built.
+    let features = &answer.consultation.features;
+    assert!(
+        features.contains(&"sharing with other people".to_owned())
+            && features.contains(&"streaks".to_owned())
+    );
+
+    let weather = talk(&["a weather dashboard for three cities"], false);
+    let proposal = weather.consultation.proposal.as_deref().unwrap_or_default();
+    assert!(proposal.contains("Not built: live weather data (it needs live data"), "{proposal}");
+}
+
+#[test]
+fn questions_about_the_plan_are_answered_in_words_and_change_nothing() {
+    let first = talk(&["a weather dashboard for three cities"], false);
+    let answer =
+        talk(&["a weather dashboard for three cities", "where does the weather data come from?"], false);
+    assert_proposal(&answer);
+    assert!(answer.response.starts_with("It will not have live weather data"), "{}", answer.response);
+    assert!(answer.response.contains("data.json"), "{}", answer.response);
+    assert!(!answer.response.starts_with("Noted"), "{}", answer.response);
+    assert_eq!(answer.consultation.proposal, first.consultation.proposal);
+    assert_eq!(answer.consultation.features, first.consultation.features);
+
+    let first = talk(&["a habit tracker"], false);
+    let answer = talk(&["a habit tracker", "will it sync between devices?"], false);
+    assert_proposal(&answer);
+    assert!(answer.speech.starts_with("No, it will not sync between devices"), "{}", answer.speech);
+    assert_eq!(answer.consultation.features, first.consultation.features);
+    assert_eq!(answer.consultation.proposal, first.consultation.proposal);
+
+    let answer = talk(&["a recipe box with tags", "does it have tags?"], false);
+    assert!(answer.response.starts_with("Yes, it will have tags."), "{}", answer.response);
+    let answer = talk(&["a recipe box", "does it have dark mode?"], false);
+    assert!(answer.response.starts_with("No, dark mode is not in the plan"), "{}", answer.response);
+    assert!(!answer.consultation.features.contains(&"dark mode".to_owned()));
+    let answer = talk(&["a habit tracker with streaks", "will it have streaks?"], false);
+    assert!(answer.response.starts_with("No, it will not have streaks: it is beyond"), "{}", answer.response);
+    let answer = talk(&["a recipe box", "what about dark mode?"], false);
+    assert!(answer.consultation.features.contains(&"dark mode".to_owned()), "a suggestion is feedback");
+
+    let answer = talk(&["a recipe box", "will my friends see my recipes?"], false);
+    assert!(answer.response.starts_with("No, other people will not see your data"), "{}", answer.response);
+    assert!(!answer.consultation.features.contains(&"sharing with other people".to_owned()));
+}

@@ -10,6 +10,8 @@ use gantry_domain::themes::{self, Theme};
 use gantry_domain::words::{Hit, Words};
 use gantry_domain::Stack;
 
+use super::collection;
+
 /// The brief, plus what the brief has no field for.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Understanding {
@@ -189,6 +191,30 @@ pub(super) const FEATURES: &[(&str, &[&str])] = &[
     ("sharing", &["share", "sharing", "share button"]),
     ("animations", &["animations", "animated", "animation"]),
     ("reading time", &["reading time"]),
+    ("streaks", &["streak", "streaks"]),
+    // What no static app can do; recorded so the plan can name them as not built.
+    (
+        "sharing with other people",
+        &[
+            "friends",
+            "other people",
+            "other users",
+            "my team",
+            "my family",
+            "collaborate",
+            "collaboration",
+            "collaborative",
+            "multiplayer",
+        ],
+    ),
+    ("sync between devices", &["sync", "syncs", "syncing", "synced", "across devices", "between devices"]),
+    ("accounts and sign-in", &["login", "log in", "sign in", "user accounts"]),
+    ("live weather data", &["weather", "forecast", "forecasts"]),
+    (
+        "live data from the internet",
+        &["live data", "real time", "realtime", "stock prices", "exchange rates", "live prices", "api"],
+    ),
+    ("payments", &["payments", "payment", "checkout", "pay online", "credit card", "credit cards"]),
 ];
 
 /// Words that, just before a mention, rule it out rather than ask for it.
@@ -429,6 +455,7 @@ pub(super) fn understand(messages: &[&str], base: &Brief) -> Understanding {
     for message in messages {
         understanding.read(message);
     }
+    understanding.settle_collection(messages);
     understanding.brief.title = understanding.title();
     understanding
 }
@@ -504,12 +531,29 @@ impl Understanding {
         }
     }
 
+    /// No dead ends: what names something to keep records of is a collection, and so is a
+    /// second message that still names no kind (the first one already got its question).
+    fn settle_collection(&mut self, messages: &[&str]) {
+        let text = messages.join(". ");
+        let second_try = messages.len() >= 2;
+        if self.brief.kind.is_none() && (second_try || collection::names_a_subject(&Words::new(&text))) {
+            self.brief.kind = Some(AppKind::Collection);
+        }
+        self.brief.collection = (self.brief.kind == Some(AppKind::Collection)).then(|| {
+            let tags = self.brief.features.iter().any(|f| f == "tags" || f == "categories");
+            collection::spec(&text, tags, second_try)
+        });
+    }
+
     /// The person's name for the app, else its subject and kind ("Cooking Blog"), else none.
     fn title(&self) -> Option<String> {
         if self.named {
             return self.brief.title.clone();
         }
         let kind = self.brief.kind?;
+        if let Some(collection) = &self.brief.collection {
+            return Some(title_case(&collection.items));
+        }
         Some(match &self.subject {
             Some(subject) => format!("{} {}", title_case(subject), kind_title(kind)),
             None => kind_title(kind).to_owned(),

@@ -9,6 +9,8 @@ page runs under a strict Content-Security-Policy, the data files parse and have 
 shape, and the behaviours and features this app promises have their hooks in place.
 
 Every failed check prints one line, `FAIL [check] message`, and the exit status is 1.
+Whatever the outcome, it writes .gantry/results.json: one result per approved feature (passed,
+failed or not_built), which the build reads back into its report.
 """
 
 import json
@@ -421,6 +423,33 @@ def portfolio_shape(data):
 SHAPES = {"blog": blog_shape, "dashboard": dashboard_shape, "portfolio": portfolio_shape}
 
 
+def blamed_feature(message):
+    """The feature key a failure names as `(feature: key)`, or None for a check of the whole app."""
+    match = re.search(r"\(feature: ([a-z-]+)\)", message)
+    return match.group(1) if match else None
+
+
+def write_results():
+    """One result per approved feature: a feature passes when its own checks and the app's pass."""
+    general = [message for _, message in FAILURES if blamed_feature(message) is None]
+    results = []
+    for entry in SPEC.get("results", []):
+        if entry.get("not_built"):
+            results.append({"name": entry["name"], "status": "not_built", "detail": entry["not_built"]})
+            continue
+        own = [message for _, message in FAILURES if entry.get("feature") and blamed_feature(message) == entry["feature"]]
+        problems = own + general
+        if problems:
+            results.append({"name": entry["name"], "status": "failed", "detail": problems[0]})
+        else:
+            results.append({"name": entry["name"], "status": "passed", "detail": "checked by the audit"})
+    try:
+        (ROOT / ".gantry").mkdir(exist_ok=True)
+        (ROOT / ".gantry" / "results.json").write_text(json.dumps({"features": results}), encoding="utf-8")
+    except OSError as error:
+        print(f"results could not be written: {error}")
+
+
 def main():
     # Drafts are held to the strict rules they were written for; an adapted app only to what it can meet.
     strict = SPEC["origin"] == "draft"
@@ -516,12 +545,18 @@ def main():
         if shape is not None:
             counted("data.shape", [f"{entry['file']}: {problem}" for problem in shape(data)[:8]])
 
+    pages_text = "".join(read(name) or "" for name in SPEC["pages"])
+    for entry in SPEC.get("inputs", []):
+        ok = re.search(r'\bname="' + re.escape(entry["name"]) + '"', pages_text) is not None
+        counted("inputs.missing", [] if ok else [f"no page has an input named {entry['name']} ({entry['why']})"])
+
     design = SPEC.get("design")
     if design:
         counted("design.missing", [] if exists(design) else [f"{design} (the design reference) is missing"])
         page = read(SPEC["pages"][0]) or ""
         counted("design.unreferenced", [] if design in page else [f"{SPEC['pages'][0]} does not show {design}"])
 
+    write_results()
     for check, message in FAILURES:
         print(f"FAIL [{check}] {message}")
     if FAILURES:
