@@ -34,6 +34,10 @@ enum Command {
         /// The base URL people reach this server at (previews and upload links use it).
         #[arg(long, env = "GANTRY_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Where previews are served, each on its own origin: a template with `{id}` as the first
+        /// label of the host (default `http://{id}.localhost:<port>`).
+        #[arg(long, env = "GANTRY_PREVIEW_URL")]
+        preview_url: Option<String>,
         #[command(flatten)]
         cleanup: CleanupArgs,
         /// How often the background cleanup runs.
@@ -162,12 +166,13 @@ async fn main() -> ExitCode {
         gantry_pipeline::metrics::set_sink(gantry_pipeline::metrics::MetricsSink::Stderr);
     }
     let result = match cli.command {
-        Command::Serve { addr, backend, public_url, cleanup, cleanup_interval_secs } => {
+        Command::Serve { addr, backend, public_url, preview_url, cleanup, cleanup_interval_secs } => {
             let background = serve::BackgroundCleanup {
                 settings: cleanup,
                 interval: std::time::Duration::from_secs(cleanup_interval_secs.max(1)),
             };
-            serve::run(&cli.data_dir, cli.policy.as_deref(), addr, backend, public_url, background).await
+            serve::run(&cli.data_dir, cli.policy.as_deref(), addr, backend, public_url, preview_url, background)
+                .await
         }
         Command::Build { prompt, manifest, no_deploy, no_publish, json, addr } => {
             let options =

@@ -50,6 +50,9 @@ pub struct Mission {
     pub pr_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// Where `branch` was committed: a local bare repository's path, or the hosted repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +94,7 @@ impl Mission {
             url: None,
             pr_url: None,
             branch: None,
+            repo: None,
             trace_url: None,
             evidence_url: None,
             error: None,

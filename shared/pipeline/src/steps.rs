@@ -139,7 +139,7 @@ pub struct DesignImageRef {
 }
 
 pub fn manifest_key(mission: &MissionId, attempt: u32) -> String {
-    format!("missions/{mission}/manifest-{attempt}.json")
+    gantry_ports::object_keys::manifest(mission, attempt)
 }
 
 pub fn build_keys(mission: &MissionId, attempt: u32) -> BuildJobUrls {
@@ -707,6 +707,7 @@ impl Steps {
         let (branch, pr_url) = (publication.branch.clone(), publication.pr_url.clone());
         self.update(&id, |m| {
             m.branch = Some(branch.clone());
+            m.repo = Some(publication.repo.clone());
             m.pr_url = pr_url.clone();
             Ok(())
         })
