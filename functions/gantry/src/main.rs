@@ -57,9 +57,10 @@ enum Command {
         /// Print the final status object (as `GET /gantry/status/{id}`).
         #[arg(long)]
         json: bool,
-        /// The address previews are announced at (where `gantry serve` will run).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: String,
+        /// Where `gantry serve` will be reached, to print the preview's link; without it the
+        /// summary says how to open the preview instead.
+        #[arg(long)]
+        addr: Option<String>,
     },
     /// Show a mission's status.
     Status {
@@ -148,7 +149,8 @@ fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_env("GANTRY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
-        builder.json().init();
+        // The spans list already holds the current span: a second copy would name the mission twice.
+        builder.json().with_current_span(false).init();
     } else {
         builder.compact().init();
     }
@@ -158,13 +160,17 @@ fn init_tracing(json: bool) {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = !matches!(cli.command, Command::Serve { .. });
+    let json_logs = std::env::var("GANTRY_LOG_FORMAT").is_ok_and(|f| f == "json");
     if !quiet || std::env::var_os("GANTRY_LOG").is_some() {
-        init_tracing(std::env::var("GANTRY_LOG_FORMAT").is_ok_and(|f| f == "json"));
+        init_tracing(json_logs);
     }
-    if quiet {
-        // Standard output is these commands' answer; metric lines go with the logs.
-        gantry_pipeline::metrics::set_sink(gantry_pipeline::metrics::MetricsSink::Stderr);
-    }
+    // CloudWatch-style metric lines belong with machine-read logs, never on a terminal; standard
+    // output stays the commands' answer.
+    gantry_pipeline::metrics::set_sink(if json_logs {
+        gantry_pipeline::metrics::MetricsSink::Stderr
+    } else {
+        gantry_pipeline::metrics::MetricsSink::Off
+    });
     let result = match cli.command {
         Command::Serve { addr, backend, public_url, preview_url, cleanup, cleanup_interval_secs } => {
             let background = serve::BackgroundCleanup {

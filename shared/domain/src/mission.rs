@@ -132,6 +132,18 @@ pub fn title_from(message: &str) -> String {
     title.trim_end_matches(['.', ',', '!', '?', ';', ':']).to_owned()
 }
 
+/// The plan's name for the app: the name the person gave it, else its kind's name; `None` while
+/// the plan names neither. Titles come from here once there is a plan, not from the prompt.
+pub fn plan_title(consultation: &Consultation) -> Option<String> {
+    let named = consultation.brief.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    named.map(title_from).or_else(|| consultation.brief.kind.map(|kind| kind.title().to_owned()))
+}
+
+/// A new mission's title: the plan's, else the first words of the request.
+pub fn title_for(consultation: Option<&Consultation>, message: &str) -> String {
+    consultation.and_then(plan_title).unwrap_or_else(|| title_from(message))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -230,6 +242,18 @@ mod tests {
         let long = "word ".repeat(40);
         let title = title_from(&long);
         assert!(title.len() <= 60 && title.ends_with("word"));
+    }
+
+    #[test]
+    fn titles_come_from_the_plan_once_there_is_one() {
+        let prompt = "I would like you to build me a small app where I can keep my tasks for the week";
+        let mut consultation = Consultation::new();
+        assert_eq!(title_for(Some(&consultation), prompt), title_from(prompt));
+        consultation.brief.kind = Some(crate::consultation::AppKind::Todo);
+        assert_eq!(title_for(Some(&consultation), prompt), "To-Do List");
+        consultation.brief.title = Some("  Week Planner ".into());
+        assert_eq!(title_for(Some(&consultation), prompt), "Week Planner");
+        assert_eq!(title_for(None, prompt), title_from(prompt));
     }
 
     #[test]

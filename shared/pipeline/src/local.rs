@@ -203,7 +203,8 @@ impl LocalOrchestrator {
         let (tx, rx) = watch::channel(None);
         let machine = self.machine.clone();
         let invoker = self.invoker.clone();
-        let span = tracing::info_span!("mission", mission_id = %mission);
+        // A root span: the pipeline's lines name the mission once, whoever started it.
+        let span = tracing::info_span!(parent: None, "mission", mission_id = %mission);
         let handle = tokio::spawn(
             async move {
                 let result = match start_at {
