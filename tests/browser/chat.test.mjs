@@ -9,100 +9,32 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
+import { FINAL, PASSWORD, startGantry } from './harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = join(HERE, '..', 'artifacts');
-const PASSWORD = 'browser test password';
-const FINAL = ['DEPLOYED', 'PR_OPENED', 'SUCCESS', 'BLOCKED', 'FAILED', 'TIMEOUT', 'CANCELLED', 'EXPIRED'];
 const XSS = '<img src=x onerror=alert(1)>';
 // A second payload that would leave a trace without a dialog, should a handler ever run.
 const XSS_FLAG = '<img src=y onerror=window.__gantryXss=1>';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
-let server;
-let serverLog = '';
-let dataDir;
+let gantry;
 let base;
-let port;
 let browser;
-
-/** A preview's own origin on this server: `http://{mission_id}.localhost:{port}`. */
-const previewOrigin = (id) => `http://${id}.localhost:${port}`;
-const isPreviewUrl = (url) => new RegExp(`^http://[0-9a-f-]{36}\\.localhost:${port}/`).test(url);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(url, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`gantry serve exited (${server.exitCode}):\n${serverLog}`);
-    try {
-      const response = await fetch(`${url}/health`);
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`gantry serve did not answer /health within ${timeoutMs} ms:\n${serverLog}`);
-}
+let previewOrigin;
+let isPreviewUrl;
 
 before(async () => {
-  const bin = process.env.GANTRY_BIN;
-  assert.ok(bin, 'set GANTRY_BIN to the gantry binary (cargo build -p gantry)');
-  dataDir = mkdtempSync(join(tmpdir(), 'gantry-browser-'));
   mkdirSync(ARTIFACTS, { recursive: true });
-  port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, GANTRY_PASSWORD: PASSWORD, GANTRY_DATA_DIR: dataDir, GANTRY_BRAIN: 'offline' };
-  // Keep every adapter local: no Vercel, GitHub or foreign public URL from the caller's environment.
-  for (const name of ['VERCEL_TOKEN', 'GITHUB_TOKEN', 'GANTRY_PUBLIC_URL', 'GANTRY_PASSWORD_HASH']) delete env[name];
-  server = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (chunk) => {
-    serverLog = (serverLog + chunk.toString()).slice(-20000);
-  };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-  await waitForHealth(base, 30000);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  gantry = await startGantry();
+  ({ base, browser, previewOrigin, isPreviewUrl } = gantry);
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (gantry) await gantry.stop();
 });
 
 /** A fresh browser context whose requests may only go to this server and its preview origins. */
