@@ -140,9 +140,11 @@ async fn serve_logs_never_hold_the_password_a_token_or_an_upload_signature() {
         assert!(!log.contains(mark), "an upload signature ({mark}) reached the log");
     }
     let lines = json_lines(&log);
-    assert!(lines
-        .iter()
-        .any(|l| l["span"]["uri"].as_str().is_some_and(|u| u.starts_with("/gantry/uploads/"))));
+    assert!(lines.iter().any(|l| l["spans"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s["uri"].as_str().is_some_and(|u| u.starts_with("/gantry/uploads/")))));
     let mission_lines: Vec<&Value> = lines.iter().filter(|l| in_mission_span(l)).collect();
     assert!(mission_lines.len() >= 10, "the pipeline logged only {} lines", mission_lines.len());
     for line in mission_lines {
