@@ -134,9 +134,17 @@ pub fn title_from(message: &str) -> String {
 
 /// The plan's name for the app: the name the person gave it, else its kind's name; `None` while
 /// the plan names neither. Titles come from here once there is a plan, not from the prompt.
+/// Only words survive (letters, digits, spaces and `'-&.,:!?`): a title is also spoken.
 pub fn plan_title(consultation: &Consultation) -> Option<String> {
-    let named = consultation.brief.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    named.map(title_from).or_else(|| consultation.brief.kind.map(|kind| kind.title().to_owned()))
+    let words = |title: &str| -> String {
+        let kept: String = title
+            .chars()
+            .filter(|c| c.is_alphanumeric() || c.is_whitespace() || "'-&.,:!?".contains(*c))
+            .collect();
+        title_from(kept.trim())
+    };
+    let named = consultation.brief.title.as_deref().map(words).filter(|t| !t.is_empty());
+    named.or_else(|| consultation.brief.kind.map(|kind| kind.title().to_owned()))
 }
 
 /// A new mission's title: the plan's, else the first words of the request.
@@ -253,6 +261,10 @@ mod tests {
         assert_eq!(title_for(Some(&consultation), prompt), "To-Do List");
         consultation.brief.title = Some("  Week Planner ".into());
         assert_eq!(title_for(Some(&consultation), prompt), "Week Planner");
+        consultation.brief.title = Some("🚀 Rocket Notes *beta*".into());
+        assert_eq!(title_for(Some(&consultation), prompt), "Rocket Notes beta");
+        consultation.brief.title = Some("🚀".into());
+        assert_eq!(title_for(Some(&consultation), prompt), "To-Do List");
         assert_eq!(title_for(None, prompt), title_from(prompt));
     }
 
