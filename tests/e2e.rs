@@ -49,13 +49,13 @@ async fn a_consultation_becomes_a_live_preview_a_branch_and_verified_evidence() 
         assert!(names.contains(&step), "{step} missing from {names:?}");
     }
 
-    // The preview serves the app.
+    // The preview serves the app on an origin of its own.
     let url = status["url"].as_str().unwrap();
-    assert!(url.starts_with(&server.base) && url.ends_with(&format!("/preview/{id}/")), "{url}");
-    let page = server.client.get(url).send().await.unwrap();
+    assert_eq!(url, server.preview_url(&id));
+    let page = server.preview_client(&id).get(url).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
     let csp = page.headers().get("content-security-policy").unwrap().to_str().unwrap().to_owned();
-    assert!(csp.contains("sandbox"), "{csp}");
+    assert!(!csp.contains("sandbox") && csp.contains("connect-src 'self'"), "{csp}");
     let html = page.text().await.unwrap();
     assert!(html.to_lowercase().contains("<title>"), "{html}");
 
@@ -81,7 +81,10 @@ async fn a_consultation_becomes_a_live_preview_a_branch_and_verified_evidence() 
         git(&repo, &["ls-tree", "-r", "--name-only", branch]).lines().map(str::to_owned).collect();
     files.sort();
     assert_eq!(files, expected);
-    assert_eq!(git(&repo, &["for-each-ref", "--format=%(refname)"]), format!("refs/heads/{branch}"));
+    assert_eq!(
+        git(&repo, &["for-each-ref", "--format=%(refname)"]),
+        format!("refs/heads/{branch}\nrefs/heads/main")
+    );
     let message = git(&repo, &["log", "-1", "--format=%B", branch]);
     assert!(message.contains("gantry verify"), "{message}");
 
@@ -267,4 +270,138 @@ async fn gantry_serve_killed_mid_mission_leaves_nothing_in_flight_after_restart(
         return;
     }
     panic!("in five rounds the kill never landed while the mission was in flight");
+}
+
+/// A built app from the clean fixture, then a server on the same data dir.
+async fn served_fixture(dir: &Path, publish: bool) -> (Server, String, String) {
+    let fixture_path = fixture("clean-manifest.json");
+    let mut args = vec!["build", "a hello page", "--manifest", &fixture_path];
+    if !publish {
+        args.push("--no-publish");
+    }
+    let output = gantry(dir, &args);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    // No server ran: no invented link, a way to open it instead, and no metrics line on a terminal.
+    let preview = stdout.lines().find(|l| l.starts_with("preview")).expect("a preview line");
+    assert!(preview.contains("gantry serve") && !preview.contains("http"), "{stdout}");
+    assert!(!stdout.contains("_aws") && !String::from_utf8_lossy(&output.stderr).contains("_aws"));
+    let id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("mission"))
+        .map(|rest| rest.trim().to_owned())
+        .expect("a mission line");
+    let server = Server::start(dir).await;
+    let token = server.login().await;
+    (server, id, token)
+}
+
+#[tokio::test]
+async fn a_preview_has_its_own_origin_and_no_way_into_gantry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, id, token) = served_fixture(dir.path(), false).await;
+
+    // The session cookie is host-only and same-site only.
+    let login = server
+        .client
+        .post(format!("{}/gantry/auth", server.base))
+        .json(&json!({"password": support::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+    let session = cookie.split(';').next().unwrap().to_owned();
+
+    // The status names the preview's own origin, which serves the app.
+    let (code, status) = server.get(&format!("/gantry/status/{id}"), Some(&token)).await;
+    assert_eq!(code, 200);
+    let url = server.preview_url(&id);
+    assert_eq!(status["url"], url.as_str());
+    let previews = server.preview_client(&id);
+    let page = previews.get(&url).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.headers().get("set-cookie").is_none());
+    assert!(page.text().await.unwrap().contains("Hello from Gantry"));
+
+    // On the preview host, Gantry's API does not exist, with the session or without.
+    for path in [format!("/gantry/status/{id}"), "/gantry/missions".to_owned(), "/".to_owned() + "health"] {
+        let answer = previews
+            .get(format!("{}{}", url.trim_end_matches('/'), path))
+            .header("cookie", &session)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 404, "{path}");
+        assert!(answer.headers().get("set-cookie").is_none());
+        assert!(!answer.text().await.unwrap().contains(&id), "{path}");
+    }
+    let login_there = previews
+        .post(format!("{url}gantry/auth"))
+        .json(&json!({"password": support::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(login_there.status().as_u16(), 200);
+    assert!(login_there.headers().get("set-cookie").is_none(), "no session is ever set for a preview host");
+
+    // The old address redirects to the new origin; the page may frame previews.
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let old = no_redirects.get(format!("{}/preview/{id}/index.html", server.base)).send().await.unwrap();
+    assert_eq!(old.status().as_u16(), 307);
+    assert_eq!(old.headers()["location"], format!("{url}index.html").as_str());
+    let index = server.client.get(format!("{}/", server.base)).send().await.unwrap();
+    let csp = index.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let port = server.base.rsplit(':').next().unwrap();
+    assert!(csp.contains(&format!("frame-src http://*.localhost:{port}")), "{csp}");
+}
+
+#[tokio::test]
+async fn the_delivery_is_a_repository_to_clone_and_a_zip_to_download() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, id, token) = served_fixture(dir.path(), true).await;
+    let (code, status) = server.get(&format!("/gantry/status/{id}"), Some(&token)).await;
+    assert_eq!(code, 200);
+    let repo = status["repo"].as_str().expect("the repository's path is reported").to_owned();
+    assert!(repo.starts_with(&dir.path().canonicalize().unwrap().to_string_lossy().into_owned()), "{repo}");
+    let clone = status["git"]["clone"].as_str().unwrap().to_owned();
+    assert!(clone.starts_with("git clone --branch gantry/") && clone.contains(&repo), "{clone}");
+    assert!(status["git"]["push"].as_str().unwrap().contains("push"), "{status:#}");
+
+    // The hint runs as printed (its words need no quoting here) and checks the app out.
+    let words: Vec<&str> = clone.split_whitespace().collect();
+    let cloned = Command::new(words[0]).args(&words[1..]).current_dir(dir.path()).output().unwrap();
+    assert!(cloned.status.success(), "{}", String::from_utf8_lossy(&cloned.stderr));
+    let checkout = dir.path().join(words.last().unwrap());
+    assert!(std::fs::read_to_string(checkout.join("index.html")).unwrap().contains("Hello from Gantry"));
+    // A plain clone works too: HEAD names a `main` that exists.
+    let plain = Command::new("git").args(["clone", "--quiet", &repo, "plain"]).current_dir(dir.path()).output().unwrap();
+    assert!(plain.status.success(), "{}", String::from_utf8_lossy(&plain.stderr));
+    assert!(dir.path().join("plain/README.md").exists());
+
+    // `gantry status` says where it is and how to get it.
+    let said = gantry(dir.path(), &["status", &id]);
+    let text = String::from_utf8_lossy(&said.stdout);
+    assert!(text.contains(&repo) && text.contains("git clone --branch"), "{text}");
+
+    // The files, for the code view, and the zip download.
+    let (code, files) = server.get(&format!("/gantry/missions/{id}/files"), Some(&token)).await;
+    assert_eq!(code, 200, "{files}");
+    let paths: Vec<&str> = files["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert!(paths.contains(&"index.html"), "{paths:?}");
+    let zip = server
+        .client
+        .get(format!("{}/gantry/missions/{id}/download", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status().as_u16(), 200);
+    assert_eq!(zip.headers()["content-type"], "application/zip");
+    assert!(zip.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename="));
+    assert!(zip.bytes().await.unwrap().starts_with(b"PK\x03\x04"));
+    let (code, _) = server.get(&format!("/gantry/missions/{id}/download"), None).await;
+    assert_eq!(code, 401);
 }

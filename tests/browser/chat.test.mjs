@@ -9,104 +9,43 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
+import { FINAL, PASSWORD, startGantry } from './harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = join(HERE, '..', 'artifacts');
-const PASSWORD = 'browser test password';
-const FINAL = ['DEPLOYED', 'PR_OPENED', 'SUCCESS', 'BLOCKED', 'FAILED', 'TIMEOUT', 'CANCELLED', 'EXPIRED'];
 const XSS = '<img src=x onerror=alert(1)>';
 // A second payload that would leave a trace without a dialog, should a handler ever run.
 const XSS_FLAG = '<img src=y onerror=window.__gantryXss=1>';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
-let server;
-let serverLog = '';
-let dataDir;
+let gantry;
 let base;
 let browser;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(url, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`gantry serve exited (${server.exitCode}):\n${serverLog}`);
-    try {
-      const response = await fetch(`${url}/health`);
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`gantry serve did not answer /health within ${timeoutMs} ms:\n${serverLog}`);
-}
+let previewOrigin;
+let isPreviewUrl;
 
 before(async () => {
-  const bin = process.env.GANTRY_BIN;
-  assert.ok(bin, 'set GANTRY_BIN to the gantry binary (cargo build -p gantry)');
-  dataDir = mkdtempSync(join(tmpdir(), 'gantry-browser-'));
   mkdirSync(ARTIFACTS, { recursive: true });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, GANTRY_PASSWORD: PASSWORD, GANTRY_DATA_DIR: dataDir, GANTRY_BRAIN: 'offline' };
-  // Keep every adapter local: no Vercel, GitHub or foreign public URL from the caller's environment.
-  for (const name of ['VERCEL_TOKEN', 'GITHUB_TOKEN', 'GANTRY_PUBLIC_URL', 'GANTRY_PASSWORD_HASH']) delete env[name];
-  server = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (chunk) => {
-    serverLog = (serverLog + chunk.toString()).slice(-20000);
-  };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-  await waitForHealth(base, 30000);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  gantry = await startGantry();
+  ({ base, browser, previewOrigin, isPreviewUrl } = gantry);
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (gantry) await gantry.stop();
 });
 
-/** A fresh browser context whose requests may only go to this server. */
+/** A fresh browser context whose requests may only go to this server and its preview origins. */
 async function openChat(viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport });
   const foreign = [];
   await context.route('**/*', (route) => {
     const url = route.request().url();
-    if (url.startsWith(`${base}/`) || url.startsWith('blob:') || url.startsWith('data:')) return route.continue();
+    if (url.startsWith(`${base}/`) || isPreviewUrl(url) || url.startsWith('blob:') || url.startsWith('data:')) {
+      return route.continue();
+    }
     foreign.push(url);
     return route.abort();
   });
@@ -200,13 +139,15 @@ test('a person signs in, answers, proceeds and gets a verified, working app', { 
   assert.ok(states.length >= 7 && states.every((s) => s === 'Done'), `every step is done: ${steps.join('\n')}`);
   assert.equal(await page.getByText('yes, proceed', { exact: true }).count(), 1, 'Proceed sent one consent');
 
+  // The preview lives on an origin of its own: http://{mission_id}.localhost:{port}/.
   const previewLink = page.getByTestId('preview-link');
   const href = await previewLink.getAttribute('href');
-  assert.match(href, /^https?:\/\/127\.0\.0\.1:\d+\/preview\/[0-9a-f-]+\/$/);
+  assert.ok(isPreviewUrl(href), href);
   assert.equal(await previewLink.getAttribute('target'), '_blank');
   assert.match(await previewLink.getAttribute('rel'), /noopener/);
   assert.match(await previewLink.getAttribute('rel'), /noreferrer/);
-  const missionId = href.match(/\/preview\/([0-9a-f-]+)\//)[1];
+  const missionId = new URL(href).hostname.split('.')[0];
+  assert.equal(href, `${previewOrigin(missionId)}/`);
   // Locally the "pull request" is the branch of the local git repo.
   assert.equal(await page.getByTestId('pr-link').textContent(), `gantry/${missionId}`);
 
@@ -239,8 +180,47 @@ test('a person signs in, answers, proceeds and gets a verified, working app', { 
   await task.waitFor({ state: 'visible', timeout: 5000 });
   assert.match(await task.textContent(), /Home/, 'the task carries its category');
   await app.screenshot({ path: join(ARTIFACTS, 'preview.png') });
+
+  // The app's storage works on its own origin: the task survives a reload.
+  await app.reload();
+  await app.locator('#task-list li', { hasText: 'Water the plants' }).waitFor({ state: 'visible', timeout: 5000 });
+  assert.ok(await app.evaluate(() => window.localStorage.length > 0), 'the app keeps its data in localStorage');
+
+  // From the preview's origin Gantry is out of reach: its session cookie is not there, its API
+  // answers nothing, with the cookie sent or not.
+  assert.equal(await app.evaluate(() => document.cookie), '', 'the preview sees no cookie');
+  const reach = await app.evaluate(async ({ gantry, id }) => {
+    const attempt = async (url) => {
+      try {
+        const response = await fetch(url, { credentials: 'include' });
+        return { status: response.status, body: (await response.text()).slice(0, 200) };
+      } catch (error) {
+        return { error: String(error) };
+      }
+    };
+    return { own: await attempt(`/gantry/status/${id}`), gantry: await attempt(`${gantry}/gantry/status/${id}`) };
+  }, { gantry: base, id: missionId });
+  assert.equal(reach.own.status, 404, `the preview host has no API: ${JSON.stringify(reach.own)}`);
+  assert.doesNotMatch(reach.own.body, /mission_id/);
+  assert.ok(reach.gantry.error, `Gantry's API is not readable from a preview: ${JSON.stringify(reach.gantry)}`);
   assert.deepEqual(appErrors, [], 'the generated app threw no errors');
   await app.close();
+
+  // The same preview, live inside the chat, with the code beside it.
+  const workspace = page.locator('#workspace');
+  await workspace.waitFor({ state: 'visible' });
+  const frame = page.frameLocator('[data-testid="preview-frame"]');
+  await frame.locator('#task-list li', { hasText: 'Water the plants' }).waitFor({ state: 'visible', timeout: 10000 });
+  await workspace.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(ARTIFACTS, 'workspace-preview.png') });
+  await page.getByTestId('tab-code').click();
+  await page.locator('.file-button', { hasText: 'index.html' }).first().waitFor({ state: 'visible' });
+  assert.match(await page.getByTestId('code-view').textContent(), /<!doctype html>/i);
+  assert.match(await page.getByTestId('repo-clone').textContent(), new RegExp(`^git clone --branch gantry/${missionId} `));
+  await page.screenshot({ path: join(ARTIFACTS, 'workspace-code.png') });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+  assert.match(download.suggestedFilename(), /\.zip$/);
+  await page.getByTestId('tab-preview').click();
 
   assert.ok((await page.locator('.mission-item').count()) >= 1, 'the mission list shows the mission');
 

@@ -71,6 +71,19 @@ impl Server {
         panic!("gantry serve did not become healthy within 30 s");
     }
 
+    /// Where this server serves a mission's preview: an origin of its own.
+    pub fn preview_url(&self, id: &str) -> String {
+        let port = self.base.rsplit(':').next().expect("a port");
+        format!("http://{id}.localhost:{port}/")
+    }
+
+    /// A client that reaches the preview's host on this server's loopback address, whatever the
+    /// system resolver does with `*.localhost`.
+    pub fn preview_client(&self, id: &str) -> reqwest::Client {
+        let addr: std::net::SocketAddr = self.base.trim_start_matches("http://").parse().expect("an address");
+        reqwest::Client::builder().resolve(&format!("{id}.localhost"), addr).build().expect("a client")
+    }
+
     pub async fn login(&self) -> String {
         let reply = self.post("/gantry/auth", None, json!({"password": PASSWORD})).await;
         assert_eq!(reply.0, 200, "{:?}", reply.1);

@@ -14,7 +14,7 @@ use gantry_api::views::StatusView;
 use gantry_brain::OfflineBrain;
 use gantry_domain::consultation::ConsultationStatus;
 use gantry_domain::evidence::{self, ArtifactRef};
-use gantry_domain::mission::title_from;
+use gantry_domain::mission::title_for;
 use gantry_domain::{guardrails, GantryManifest, Mission, MissionId, MissionStatus, Role, Subject, Turn};
 use gantry_ports::{evidence_keys, ApiToken, Brain, MissionStore, ObjectStore, Orchestrator, TokenStore};
 
@@ -26,14 +26,19 @@ pub struct BuildOptions {
     pub deploy: bool,
     pub publish: bool,
     pub json: bool,
-    pub addr: String,
+    /// Where a `gantry serve` of this data dir will be reached, if the caller says so.
+    pub addr: Option<String>,
 }
 
-fn public_base(addr: &str) -> String {
-    if addr.starts_with("http://") || addr.starts_with("https://") {
-        addr.trim_end_matches('/').to_owned()
-    } else {
-        format!("http://{addr}")
+/// The base previews are announced at: the given server address, or none (the preview's
+/// address is then the bare path `/preview/{id}/`, resolved by whichever server shows it).
+fn public_base(addr: Option<&str>) -> String {
+    match addr {
+        Some(addr) if addr.starts_with("http://") || addr.starts_with("https://") => {
+            addr.trim_end_matches('/').to_owned()
+        }
+        Some(addr) => format!("http://{addr}"),
+        None => String::new(),
     }
 }
 
@@ -70,12 +75,14 @@ pub async fn build(
     consultation.status = ConsultationStatus::ReadyToBuild;
     consultation.question = None;
     let mission = Mission {
+        title: title_for(Some(&consultation), prompt),
         consultation: Some(consultation),
         deploy: options.deploy,
         publish: options.publish,
-        ..Mission::new(Subject::new(auth::OWNER), title_from(prompt), MissionStatus::Queued, now)
+        ..Mission::new(Subject::new(auth::OWNER), String::new(), MissionStatus::Queued, now)
     };
-    // Everything from here on is this mission's work: every log line carries its id.
+    // Everything from here on is this mission's work: every log line carries its id (the
+    // pipeline's own lines in the executor's span, which is a root of its own).
     let span = tracing::info_span!("mission", mission_id = %mission.id);
     tracing::Instrument::instrument(run_build(data_dir, policy, mission, turn, given, options), span).await
 }
@@ -88,7 +95,7 @@ async fn run_build(
     given: Option<GantryManifest>,
     options: BuildOptions,
 ) -> anyhow::Result<ExitCode> {
-    let local = Local::open(data_dir, &public_base(&options.addr), policy)?;
+    let local = Local::open(data_dir, &public_base(options.addr.as_deref()), policy)?;
     if let Some(manifest) = given {
         let key = format!("missions/{}/given-manifest.json", mission.id);
         local.objects.put(&key, &serde_json::to_vec(&manifest)?, "application/json").await?;
@@ -140,13 +147,29 @@ async fn report_steps(local: &Local, id: &MissionId, seen: &mut HashMap<(String,
     }
 }
 
+/// What to print for a preview address: a link when it is one; a local preview built without
+/// a server has only its path, so say how to open it instead of inventing a host.
+fn preview_line(url: &str) -> String {
+    if url.starts_with('/') {
+        "not served yet: run `gantry serve` and open the mission in the web chat".to_owned()
+    } else {
+        url.to_owned()
+    }
+}
+
 fn print_summary(view: &StatusView) {
     println!("{}  {}", view.status, view.title);
     println!("mission   {}", view.mission_id);
+    let preview = view.url.as_deref().map(preview_line);
+    let clone = view.git.as_ref().map(|g| g.clone.clone());
+    let push = view.git.as_ref().map(|g| g.push.clone());
     for (label, value) in [
-        ("preview", &view.url),
+        ("preview", &preview),
         ("pr", &view.pr_url),
         ("branch", &view.branch),
+        ("repo", &view.repo),
+        ("clone", &clone),
+        ("push", &push),
         ("evidence", &view.evidence_url),
         ("error", &view.error),
     ] {

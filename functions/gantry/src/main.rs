@@ -34,6 +34,10 @@ enum Command {
         /// The base URL people reach this server at (previews and upload links use it).
         #[arg(long, env = "GANTRY_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Where previews are served, each on its own origin: a template with `{id}` as the first
+        /// label of the host (default `http://{id}.localhost:<port>`).
+        #[arg(long, env = "GANTRY_PREVIEW_URL")]
+        preview_url: Option<String>,
         #[command(flatten)]
         cleanup: CleanupArgs,
         /// How often the background cleanup runs.
@@ -53,9 +57,10 @@ enum Command {
         /// Print the final status object (as `GET /gantry/status/{id}`).
         #[arg(long)]
         json: bool,
-        /// The address previews are announced at (where `gantry serve` will run).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: String,
+        /// Where `gantry serve` will be reached, to print the preview's link; without it the
+        /// summary says how to open the preview instead.
+        #[arg(long)]
+        addr: Option<String>,
     },
     /// Show a mission's status.
     Status {
@@ -144,7 +149,8 @@ fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_env("GANTRY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
-        builder.json().init();
+        // The spans list already holds the current span: a second copy would name the mission twice.
+        builder.json().with_current_span(false).init();
     } else {
         builder.compact().init();
     }
@@ -154,20 +160,25 @@ fn init_tracing(json: bool) {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = !matches!(cli.command, Command::Serve { .. });
+    let json_logs = std::env::var("GANTRY_LOG_FORMAT").is_ok_and(|f| f == "json");
     if !quiet || std::env::var_os("GANTRY_LOG").is_some() {
-        init_tracing(std::env::var("GANTRY_LOG_FORMAT").is_ok_and(|f| f == "json"));
+        init_tracing(json_logs);
     }
-    if quiet {
-        // Standard output is these commands' answer; metric lines go with the logs.
-        gantry_pipeline::metrics::set_sink(gantry_pipeline::metrics::MetricsSink::Stderr);
-    }
+    // CloudWatch-style metric lines belong with machine-read logs, never on a terminal; standard
+    // output stays the commands' answer.
+    gantry_pipeline::metrics::set_sink(if json_logs {
+        gantry_pipeline::metrics::MetricsSink::Stderr
+    } else {
+        gantry_pipeline::metrics::MetricsSink::Off
+    });
     let result = match cli.command {
-        Command::Serve { addr, backend, public_url, cleanup, cleanup_interval_secs } => {
+        Command::Serve { addr, backend, public_url, preview_url, cleanup, cleanup_interval_secs } => {
             let background = serve::BackgroundCleanup {
                 settings: cleanup,
                 interval: std::time::Duration::from_secs(cleanup_interval_secs.max(1)),
             };
-            serve::run(&cli.data_dir, cli.policy.as_deref(), addr, backend, public_url, background).await
+            serve::run(&cli.data_dir, cli.policy.as_deref(), addr, backend, public_url, preview_url, background)
+                .await
         }
         Command::Build { prompt, manifest, no_deploy, no_publish, json, addr } => {
             let options =

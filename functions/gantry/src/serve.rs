@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use gantry_api::{auth, router, ApiConfig, AppState, ClientIp, Mode};
+use gantry_api::{auth, router, ApiConfig, AppState, ClientIp, Mode, PreviewOrigins};
 use gantry_brain::OfflineBrain;
 use gantry_pipeline::{run_cleanup, CleanupConfig, CleanupDeps};
 
@@ -108,12 +108,34 @@ pub(crate) async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// `scheme://host[:port]` of a URL: what a browser compares.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    url[after_scheme..].find('/').map_or(url, |i| &url[..after_scheme + i])
+}
+
+/// The previews' origins: `--preview-url` when given, else `http://{id}.localhost:{port}`. The
+/// page may frame them from its public address, and from the loopback names of a local server.
+fn preview_origins(template: Option<&str>, bound: SocketAddr, public_base: &str) -> anyhow::Result<PreviewOrigins> {
+    let origins = match template {
+        Some(template) => PreviewOrigins::parse(template).context("--preview-url (GANTRY_PREVIEW_URL)")?,
+        None => PreviewOrigins::localhost(bound.port()),
+    };
+    let mut embedders = vec![origin_of(public_base).to_owned()];
+    if bound.ip().is_loopback() || bound.ip().is_unspecified() {
+        embedders.push(format!("http://127.0.0.1:{}", bound.port()));
+        embedders.push(format!("http://localhost:{}", bound.port()));
+    }
+    Ok(origins.with_embedders(embedders))
+}
+
 pub async fn run(
     data_dir: &Path,
     policy: Option<&Path>,
     addr: SocketAddr,
     backend: Backend,
     public_url: Option<String>,
+    preview_url: Option<String>,
     background: BackgroundCleanup,
 ) -> anyhow::Result<ExitCode> {
     if let Backend::Aws = backend {
@@ -128,6 +150,7 @@ pub async fn run(
 
     let mut config = ApiConfig::new(Mode::Local, password_hash, local.secret.clone());
     config.preview_root = Some(local.data_dir.join("previews"));
+    config.preview = Some(preview_origins(preview_url.as_deref(), bound, &public_base)?);
     let state = AppState {
         store: Arc::new(local.store.clone()),
         tokens: Arc::new(local.store.clone()),

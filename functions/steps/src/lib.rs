@@ -32,7 +32,8 @@ impl From<StepFailure> for Diagnostic {
 pub async fn handle(steps: &Steps, step: Step, event: LambdaEvent<Value>) -> Result<Value, StepFailure> {
     let state: PipelineState = serde_json::from_value(event.payload)
         .map_err(|e| StepFailure { error_type: BAD_STATE.into(), message: e.to_string() })?;
-    let next = steps.run(step, state).await?;
+    let span = tracing::info_span!("mission", mission_id = %state.mission_id);
+    let next = tracing::Instrument::instrument(steps.run(step, state), span).await?;
     serde_json::to_value(next)
         .map_err(|e| StepFailure { error_type: BAD_STATE.into(), message: e.to_string() })
 }

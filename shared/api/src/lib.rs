@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod images;
 pub mod openapi;
+pub mod preview;
 mod routes;
 pub mod state;
 pub mod views;
@@ -20,6 +21,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use auth::ClientIp;
 pub use error::ApiError;
+pub use preview::PreviewOrigins;
 pub use state::{ApiConfig, AppState, Limits, Mode};
 
 /// The whole HTTP surface. Entry points add only transport concerns (client address, tracing).
@@ -39,6 +41,8 @@ pub fn router(state: AppState) -> Router {
         .route("/missions/{id}/cancel", post(routes::missions::cancel))
         .route("/missions/{id}/retry", post(routes::missions::retry))
         .route("/missions/{id}/evidence", get(routes::missions::evidence_pack))
+        .route("/missions/{id}/files", get(routes::files::list))
+        .route("/missions/{id}/download", get(routes::files::download))
         .route("/uploads", post(routes::uploads::create))
         .route("/uploads/{*key}", put(routes::uploads::receive))
         .route("/metrics", get(routes::meta::metrics))
@@ -50,7 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{file}", get(web::asset))
         .route("/health", get(routes::meta::health))
         .route("/preview/{id}", get(web::preview_root))
-        .route("/preview/{id}/", get(web::preview_index))
+        .route("/preview/{id}/", get(web::preview_root))
         .route("/preview/{id}/{*path}", get(web::preview))
         .nest("/gantry", gantry)
         .fallback(|| async { ApiError::NotFound })
@@ -71,5 +75,7 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
+        // Outermost, so a preview host never reaches a Gantry route or gets Gantry's headers.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), preview::by_host))
         .with_state(state)
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gantry_domain::policy::Policy;
+use crate::preview::PreviewOrigins;
 use gantry_ports::{Brain, MissionStore, ObjectStore, Orchestrator, RateLimiter, TokenStore};
 
 /// Which shape this router runs in; reported by `/health`.
@@ -63,8 +64,10 @@ pub struct ApiConfig {
     pub limits: Limits,
     /// How recent a consultation must be for `/voice` to continue it without an id.
     pub voice_continuation: Duration,
-    /// Local shape: where deployed previews live, served at `/preview/{id}/`.
+    /// Local shape: where deployed previews live, served on their own origins (`preview`).
     pub preview_root: Option<PathBuf>,
+    /// Local shape: the preview origins, `http://{id}.localhost:{port}` by default.
+    pub preview: Option<PreviewOrigins>,
     /// Where the browser PUTs design images when that is not this server (the artifacts
     /// bucket's origin in AWS): the page's CSP must let it connect there.
     pub upload_origin: Option<String>,
@@ -82,6 +85,7 @@ impl ApiConfig {
             limits: Limits::default(),
             voice_continuation: Duration::from_secs(15 * 60),
             preview_root: None,
+            preview: None,
             upload_origin: None,
         }
     }

@@ -7,6 +7,8 @@ use gantry_domain::consultation::{Consultation, ConsultationStatus};
 use gantry_domain::report::{Delivery, FeatureOutcome};
 use gantry_domain::{Mission, MissionStatus, Stack, StepRecord};
 
+use crate::preview::PreviewOrigins;
+
 #[derive(Debug, Serialize)]
 pub struct ConsultationView {
     pub status: ConsultationStatus,
@@ -75,6 +77,12 @@ pub struct StatusView {
     pub pr_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// Where `branch` lives: a local bare repository's path, or the hosted repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// Ready commands to get the delivery: clone its branch, push it to a remote of your own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitHint>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +115,8 @@ impl StatusView {
             url: mission.url.clone(),
             pr_url: mission.pr_url.clone(),
             branch: mission.branch.clone(),
+            repo: mission.repo.clone(),
+            git: GitHint::new(mission.repo.as_deref(), mission.branch.as_deref()),
             trace_url: mission.trace_url.clone(),
             evidence_url: mission.evidence_url.clone(),
             error: mission.error.clone(),
@@ -118,6 +128,54 @@ impl StatusView {
             created_at: mission.created_at,
             updated_at: mission.updated_at,
         }
+    }
+}
+
+impl StatusView {
+    /// A local preview's address is `…/preview/{id}/` (or that path alone when it was built
+    /// without a server); where previews have origins of their own, the answer names that.
+    pub fn with_preview_origin(mut self, origins: Option<&PreviewOrigins>) -> Self {
+        let (Some(origins), Some(url), Ok(id)) =
+            (origins, self.url.as_deref(), self.mission_id.parse::<gantry_domain::MissionId>())
+        else {
+            return self;
+        };
+        if url.ends_with(&format!("/preview/{id}/")) {
+            self.url = Some(origins.url(&id));
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GitHint {
+    pub clone: String,
+    pub push: String,
+}
+
+/// `text` as one shell word: left alone when plain, else single-quoted.
+fn shell_word(text: &str) -> String {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-:@+=".contains(&b)) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+impl GitHint {
+    /// Commands for a repository given as a path or a URL; none for anything else.
+    pub fn new(repo: Option<&str>, branch: Option<&str>) -> Option<Self> {
+        let (repo, branch) = (repo?, branch?);
+        if !(repo.starts_with('/') || repo.contains("://")) {
+            return None;
+        }
+        let name = repo.trim_end_matches('/').rsplit('/').next().unwrap_or(repo);
+        let dir = name.strip_suffix(".git").unwrap_or(name);
+        let dir = if dir.is_empty() { "app" } else { dir };
+        Some(Self {
+            clone: format!("git clone --branch {} {} {}", shell_word(branch), shell_word(repo), shell_word(dir)),
+            push: format!("git -C {} push <your-remote-url> HEAD:main", shell_word(dir)),
+        })
     }
 }
 
@@ -273,6 +331,31 @@ mod tests {
         assert_eq!(status_speech(&m), "Habit Tracker is done: built, tested and delivered.");
         let json = serde_json::to_value(StatusView::new(&m, &[])).unwrap();
         assert_eq!(json["features"], serde_json::json!([{"name": "tags", "built": true, "checked": true}]));
+    }
+
+    #[test]
+    fn git_hints_quote_what_the_shell_would_split() {
+        let hint = GitHint::new(Some("/data/repos/todo-0191a2b3.git"), Some("gantry/0191")).unwrap();
+        assert_eq!(hint.clone, "git clone --branch gantry/0191 /data/repos/todo-0191a2b3.git todo-0191a2b3");
+        assert_eq!(hint.push, "git -C todo-0191a2b3 push <your-remote-url> HEAD:main");
+        let spaced = GitHint::new(Some("/my data/it's.git"), Some("gantry/1")).unwrap();
+        assert_eq!(spaced.clone, "git clone --branch gantry/1 '/my data/it'\\''s.git' 'it'\\''s'");
+        assert_eq!(GitHint::new(Some("owner/name"), Some("gantry/1")), None);
+        assert_eq!(GitHint::new(None, Some("gantry/1")), None);
+    }
+
+    #[test]
+    fn a_local_preview_is_announced_on_its_own_origin() {
+        let mut m = Mission::new(gantry_domain::Subject::new("o"), "Todo", MissionStatus::Success, Utc::now());
+        let origins = PreviewOrigins::localhost(9000);
+        for stored in [format!("http://127.0.0.1:8080/preview/{}/", m.id), format!("/preview/{}/", m.id)] {
+            m.url = Some(stored);
+            let view = StatusView::new(&m, &[]).with_preview_origin(Some(&origins));
+            assert_eq!(view.url, Some(format!("http://{}.localhost:9000/", m.id)));
+        }
+        m.url = Some("https://todo-abc.vercel.app".into());
+        let view = StatusView::new(&m, &[]).with_preview_origin(Some(&origins));
+        assert_eq!(view.url.as_deref(), Some("https://todo-abc.vercel.app"));
     }
 
     #[test]

@@ -1,6 +1,5 @@
-//! The web chat (shipped inside the binary, no CDN) and, locally, deployed previews.
-
-use std::path::{Component, Path, PathBuf};
+//! The web chat (shipped inside the binary, no CDN), and the old preview address redirecting to
+//! the preview's own origin (see `preview`).
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
@@ -11,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use gantry_domain::MissionId;
 
 use crate::error::ApiError;
+use crate::preview::is_plain_origin;
 use crate::state::AppState;
 
 /// The chat page's policy: no inline scripts, nothing from elsewhere but the upload origin.
@@ -21,24 +21,22 @@ pub const PAGE_CSP: &str =
 /// `PAGE_CSP`, letting the page also connect to `upload_origin` (where presigned PUTs go). An
 /// origin with anything but scheme, host and port characters is left out, never spliced in.
 pub fn page_csp(upload_origin: Option<&str>) -> String {
-    let plain = |origin: &str| {
-        (origin.starts_with("https://") || origin.starts_with("http://"))
-            && origin.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/' | b'-'))
-    };
     match upload_origin {
-        Some(origin) if plain(origin) => {
+        Some(origin) if is_plain_origin(origin) => {
             PAGE_CSP.replace("connect-src 'self';", &format!("connect-src 'self' {origin};"))
         }
         _ => PAGE_CSP.to_owned(),
     }
 }
 
-/// Previews are generated code served from this origin: the sandbox gives them an opaque
-/// origin, so their scripts cannot call the API with the owner's cookie (an opaque origin's
-/// fetches carry no credentials, and API responses carry no CORS headers).
-pub const PREVIEW_CSP: &str = "sandbox allow-scripts allow-forms allow-modals allow-popups allow-downloads; \
-     default-src 'self' data: blob:; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
-     connect-src 'self'; frame-ancestors 'self'";
+/// The page's policy in this installation: `page_csp`, plus the preview origins it may frame.
+fn page_policy(state: &AppState) -> String {
+    let csp = page_csp(state.config.upload_origin.as_deref());
+    match &state.config.preview {
+        Some(origins) => format!("{csp}; frame-src {}", origins.frame_source()),
+        None => csp,
+    }
+}
 
 struct Asset {
     path: &'static str,
@@ -71,82 +69,38 @@ fn with_headers(body: impl Into<Body>, content_type: &str, csp: &str) -> Respons
 }
 
 pub async fn index(State(state): State<AppState>) -> Response {
-    with_headers(INDEX, "text/html; charset=utf-8", &page_csp(state.config.upload_origin.as_deref()))
+    with_headers(INDEX, "text/html; charset=utf-8", &page_policy(&state))
 }
 
 pub async fn asset(State(state): State<AppState>, UrlPath(path): UrlPath<String>) -> Response {
     match ASSETS.iter().find(|a| a.path == path) {
         Some(asset) => {
-            with_headers(asset.body, asset.content_type, &page_csp(state.config.upload_origin.as_deref()))
+            with_headers(asset.body, asset.content_type, &page_policy(&state))
         }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-fn content_type_for(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or_default() {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "ico" => "image/x-icon",
-        "txt" | "md" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
-/// Resolves a preview path inside its mission's directory; nothing can escape it.
-fn preview_file(root: &Path, id: &MissionId, rest: &str) -> Option<PathBuf> {
-    let mut path = root.join(id.as_str());
-    for component in Path::new(rest).components() {
-        match component {
-            Component::Normal(part) => path.push(part),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    if rest.is_empty() || rest.ends_with('/') || path.is_dir() {
-        path.push("index.html");
-    }
-    Some(path)
-}
-
-async fn serve_preview(state: &AppState, raw_id: &str, rest: &str) -> Result<Response, ApiError> {
-    let root = state.config.preview_root.as_ref().ok_or(ApiError::NotFound)?;
-    let id: MissionId = raw_id.parse().map_err(|_| ApiError::NotFound)?;
-    let path = preview_file(root, &id, rest).ok_or(ApiError::NotFound)?;
-    let bytes = tokio::fs::read(&path).await.map_err(|_| ApiError::NotFound)?;
-    let mut response = with_headers(bytes, content_type_for(&path), PREVIEW_CSP);
-    // The sandboxed page's own fetches (e.g. `data.json`) come from an opaque origin, so they
-    // are cross-origin: preview files are public, so any origin may read them (no credentials).
-    response
-        .headers_mut()
-        .insert(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    Ok(response)
+/// `/preview/{id}/…` on Gantry's origin, the address of earlier versions: a redirect to the same
+/// path on the preview's own origin.
+fn to_own_origin(state: &AppState, raw_id: &str, rest: &str) -> Response {
+    let (Some(origins), Ok(id)) = (&state.config.preview, raw_id.parse::<MissionId>()) else {
+        return ApiError::NotFound.into_response();
+    };
+    let mut target = origins.url(&id);
+    target.push_str(rest.trim_start_matches('/'));
+    axum::response::Redirect::temporary(&target).into_response()
 }
 
 pub async fn preview_root(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Response {
-    // `/preview/{id}` without the slash: relative asset links need the directory form.
-    if state.config.preview_root.is_some() && id.parse::<MissionId>().is_ok() {
-        return axum::response::Redirect::permanent(&format!("/preview/{id}/")).into_response();
-    }
-    ApiError::NotFound.into_response()
+    to_own_origin(&state, &id, "")
 }
 
 pub async fn preview(
     State(state): State<AppState>,
     UrlPath((id, rest)): UrlPath<(String, String)>,
 ) -> Response {
-    serve_preview(&state, &id, &rest).await.unwrap_or_else(IntoResponse::into_response)
-}
-
-pub async fn preview_index(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Response {
-    serve_preview(&state, &id, "").await.unwrap_or_else(IntoResponse::into_response)
+    to_own_origin(&state, &id, &rest)
 }
 
 #[cfg(test)]

@@ -64,6 +64,9 @@
     image: null,
     resultsKey: null,
     evidenceKey: null,
+    workspaceKey: null,
+    filesKey: null,
+    files: [],
   };
 
   const $ = (id) => document.getElementById(id);
@@ -385,6 +388,7 @@
     $('timeline').replaceChildren();
     $('results').replaceChildren();
     $('results').hidden = true;
+    resetWorkspace();
     $('mission-error').hidden = true;
     $('mission-title').textContent = 'New mission';
     setBadge(null);
@@ -509,6 +513,7 @@
     error.hidden = !view.error;
     error.textContent = view.error ? String(view.error) : '';
     renderResults(view);
+    renderWorkspace(view);
     if (changed) scrollToEnd();
   }
 
@@ -548,6 +553,178 @@
     results.replaceChildren(...(rows.length ? [el('ul', { class: 'result-list' }, ...rows)] : []));
     results.hidden = rows.length === 0;
     if (badge) loadEvidence(view.mission_id, `${view.mission_id}:${view.updated_at}`, badge);
+  }
+
+  // ---- the app workspace: live preview, code, features, repository ---------------------------
+
+  const FEATURE_STATES = { checked: 'built and checked', unchecked: 'built, not checked', missing: 'not built' };
+  const CODE_LIMIT = 200000;
+
+  /** A local preview on its own origin (`http://{mission_id}.…/`): the only kind the page frames. */
+  function framablePreview(view) {
+    const href = safeHref(view.url);
+    if (!href || href.startsWith('/')) return null;
+    try {
+      const url = new URL(href);
+      return url.hostname.startsWith(`${view.mission_id}.`) ? url.href : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function resetWorkspace() {
+    state.workspaceKey = null;
+    state.filesKey = null;
+    state.files = [];
+    $('workspace').hidden = true;
+    $('preview-frame').removeAttribute('src');
+    $('file-list').replaceChildren();
+    $('code-view').textContent = '';
+    $('code-path').textContent = '';
+    selectTab('preview', { load: false });
+  }
+
+  function selectTab(name, { load = true } = {}) {
+    for (const tab of ['preview', 'code']) {
+      const on = tab === name;
+      $(`tab-${tab}`).setAttribute('aria-selected', String(on));
+      $(`tab-${tab}`).tabIndex = on ? 0 : -1;
+      $(`pane-${tab}`).hidden = !on;
+    }
+    if (name === 'code' && load && state.missionId) loadFiles(state.missionId);
+  }
+
+  function renderFeatures(view) {
+    const features = (Array.isArray(view.features) ? view.features : []).filter((f) => f && typeof f.name === 'string');
+    $('feature-list').replaceChildren(
+      ...features.map((feature) => {
+        const key = feature.built && feature.checked ? 'checked' : feature.built ? 'unchecked' : 'missing';
+        return el('li', { class: 'feature-result', 'data-state': key }, feature.name,
+          el('span', { class: 'feature-state', text: `· ${FEATURE_STATES[key]}` }));
+      }),
+    );
+    $('feature-results').hidden = features.length === 0;
+  }
+
+  function renderRepo(view) {
+    const git = view.git && typeof view.git === 'object' ? view.git : {};
+    $('repo').hidden = typeof view.repo !== 'string';
+    $('repo-path').textContent = typeof view.repo === 'string' ? view.repo : '';
+    for (const [id, value] of [['repo-clone', git.clone], ['repo-push', git.push]]) {
+      $(id).textContent = typeof value === 'string' ? value : '';
+      $(id).parentElement.hidden = typeof value !== 'string';
+    }
+  }
+
+  /** Shown once a build ran to an end: the app as delivered, whatever the outcome. */
+  function renderWorkspace(view) {
+    const built = Number(view.attempts) > 0 && FINAL.has(view.status) && view.status !== 'BLOCKED';
+    const key = JSON.stringify([view.mission_id, view.status, view.url, view.repo, view.features, view.attempts]);
+    if (key === state.workspaceKey) return;
+    state.workspaceKey = key;
+    $('workspace').hidden = !built;
+    if (!built) return;
+    renderFeatures(view);
+    renderRepo(view);
+    const frame = $('preview-frame');
+    const preview = framablePreview(view);
+    const address = safeHref(view.url);
+    $('preview-address').textContent = address || 'not deployed';
+    $('preview-open').hidden = !address;
+    if (address) $('preview-open').setAttribute('href', address);
+    frame.hidden = !preview;
+    if (preview && frame.getAttribute('src') !== preview) frame.setAttribute('src', preview);
+    const note = $('preview-none');
+    note.hidden = Boolean(preview);
+    note.textContent = address
+      ? 'This deployment opens in its own tab.'
+      : 'This mission was not deployed, so there is no live preview. The code is here and in the download.';
+    if (!$('pane-code').hidden) loadFiles(view.mission_id);
+  }
+
+  async function loadFiles(id) {
+    const key = `${id}:${state.workspaceKey}`;
+    if (state.filesKey === key) return;
+    state.filesKey = key;
+    const generation = state.generation;
+    $('file-list').replaceChildren();
+    $('code-path').textContent = '';
+    $('code-view').textContent = 'Loading…';
+    try {
+      const { data } = await api('GET', `${missionPath(id, 'missions/')}/files`);
+      if (generation !== state.generation) return;
+      state.files = (Array.isArray(data.files) ? data.files : []).filter((f) => f && typeof f.path === 'string');
+      $('file-list').replaceChildren(
+        ...state.files.map((file, index) =>
+          el('li', null, el('button', { type: 'button', class: 'file-button', 'data-index': index, title: file.path, text: file.path }))),
+      );
+      const index = state.files.findIndex((f) => f.path === 'index.html');
+      showFile(Math.max(index, 0));
+    } catch (error) {
+      if (generation !== state.generation) return;
+      state.filesKey = null;
+      $('code-view').textContent = error.status === 404 ? 'There are no delivered files yet.' : 'The files could not be loaded.';
+      if (error.status === 401) handleError(error);
+    }
+  }
+
+  function showFile(index) {
+    const file = state.files[index];
+    for (const button of document.querySelectorAll('.file-button')) {
+      if (Number(button.dataset.index) === index) button.setAttribute('aria-current', 'true');
+      else button.removeAttribute('aria-current');
+    }
+    $('code-path').textContent = file ? file.path : '';
+    const content = file && typeof file.content === 'string' ? file.content : '';
+    $('code-view').textContent = content.length > CODE_LIMIT
+      ? `${content.slice(0, CODE_LIMIT)}\n… (${formatBytes(content.length)} in all: download the zip for the rest)`
+      : content;
+  }
+
+  /** The zip comes with the bearer token, so it is fetched and handed over as a blob. */
+  async function downloadApp() {
+    const id = state.missionId;
+    if (!id) return;
+    const button = $('download');
+    button.disabled = true;
+    try {
+      let response;
+      try {
+        response = await fetch(`${missionPath(id, 'missions/')}/download`, {
+          headers: { Authorization: `Bearer ${state.token}` },
+          credentials: 'omit',
+          cache: 'no-store',
+        });
+      } catch {
+        throw new ApiError(0, 'network', 'Gantry could not be reached. Check that it is running, then try again.');
+      }
+      if (!response.ok) throw toApiError(response, await readJson(response));
+      const disposition = response.headers.get('content-disposition') || '';
+      const name = (/filename="([A-Za-z0-9_-]{1,64}\.zip)"/.exec(disposition) || [])[1] || 'app.zip';
+      const url = URL.createObjectURL(await response.blob());
+      const anchor = el('a', { href: url, download: name, hidden: true });
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 30000);
+    } catch (error) {
+      handleError(error);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function copyCommand(button) {
+    const text = $(button.dataset.copy).textContent;
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = 'Copied';
+    } catch {
+      button.textContent = 'Select and copy';
+    }
+    setTimeout(() => {
+      button.textContent = 'Copy';
+    }, 1500);
   }
 
   async function loadEvidence(id, key, badge) {
@@ -1045,6 +1222,19 @@
       hint.dataset.tone = 'hint';
       $('message').focus();
     });
+    $('tab-preview').addEventListener('click', () => selectTab('preview'));
+    $('tab-code').addEventListener('click', () => selectTab('code'));
+    $('download').addEventListener('click', downloadApp);
+    $('preview-reload').addEventListener('click', () => {
+      const frame = $('preview-frame');
+      const src = frame.getAttribute('src');
+      if (src) frame.setAttribute('src', src);
+    });
+    $('file-list').addEventListener('click', (event) => {
+      const button = event.target.closest('.file-button');
+      if (button) showFile(Number(button.dataset.index));
+    });
+    for (const button of document.querySelectorAll('.copy')) button.addEventListener('click', () => copyCommand(button));
     $('retry').addEventListener('click', () => missionAction('retry'));
     $('cancel').addEventListener('click', () => missionAction('cancel'));
     for (const example of document.querySelectorAll('.example')) {

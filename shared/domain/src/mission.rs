@@ -50,6 +50,9 @@ pub struct Mission {
     pub pr_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// Where `branch` was committed: a local bare repository's path, or the hosted repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,6 +97,7 @@ impl Mission {
             url: None,
             pr_url: None,
             branch: None,
+            repo: None,
             trace_url: None,
             evidence_url: None,
             error: None,
@@ -140,6 +144,26 @@ pub fn title_from(message: &str) -> String {
         title = message.chars().take(MAX).collect();
     }
     title.trim_end_matches(['.', ',', '!', '?', ';', ':']).to_owned()
+}
+
+/// The plan's name for the app: the name the person gave it, else its kind's name; `None` while
+/// the plan names neither. Titles come from here once there is a plan, not from the prompt.
+/// Only words survive (letters, digits, spaces and `'-&.,:!?`): a title is also spoken.
+pub fn plan_title(consultation: &Consultation) -> Option<String> {
+    let words = |title: &str| -> String {
+        let kept: String = title
+            .chars()
+            .filter(|c| c.is_alphanumeric() || c.is_whitespace() || "'-&.,:!?".contains(*c))
+            .collect();
+        title_from(kept.trim())
+    };
+    let named = consultation.brief.title.as_deref().map(words).filter(|t| !t.is_empty());
+    named.or_else(|| consultation.brief.kind.map(|kind| kind.title().to_owned()))
+}
+
+/// A new mission's title: the plan's, else the first words of the request.
+pub fn title_for(consultation: Option<&Consultation>, message: &str) -> String {
+    consultation.and_then(plan_title).unwrap_or_else(|| title_from(message))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,6 +264,22 @@ mod tests {
         let long = "word ".repeat(40);
         let title = title_from(&long);
         assert!(title.len() <= 60 && title.ends_with("word"));
+    }
+
+    #[test]
+    fn titles_come_from_the_plan_once_there_is_one() {
+        let prompt = "I would like you to build me a small app where I can keep my tasks for the week";
+        let mut consultation = Consultation::new();
+        assert_eq!(title_for(Some(&consultation), prompt), title_from(prompt));
+        consultation.brief.kind = Some(crate::consultation::AppKind::Todo);
+        assert_eq!(title_for(Some(&consultation), prompt), "To-Do List");
+        consultation.brief.title = Some("  Week Planner ".into());
+        assert_eq!(title_for(Some(&consultation), prompt), "Week Planner");
+        consultation.brief.title = Some("🚀 Rocket Notes *beta*".into());
+        assert_eq!(title_for(Some(&consultation), prompt), "Rocket Notes beta");
+        consultation.brief.title = Some("🚀".into());
+        assert_eq!(title_for(Some(&consultation), prompt), "To-Do List");
+        assert_eq!(title_for(None, prompt), title_from(prompt));
     }
 
     #[test]

@@ -203,9 +203,11 @@ impl LocalOrchestrator {
         let (tx, rx) = watch::channel(None);
         let machine = self.machine.clone();
         let invoker = self.invoker.clone();
-        let span = tracing::info_span!("mission", mission_id = %mission);
+        // A root span: the pipeline's lines name the mission once, whoever started it.
+        let span = tracing::info_span!(parent: None, "mission", mission_id = %mission);
         let handle = tokio::spawn(
             async move {
+                tracing::info!(dispatch, from = start_at.unwrap_or("the start"), "execution started");
                 let result = match start_at {
                     Some(state) => machine.run_from(state, input, invoker.as_ref()).await,
                     None => machine.run(input, invoker.as_ref()).await,
@@ -288,9 +290,6 @@ impl Orchestrator for LocalOrchestrator {
         }
         let input = initial_input(self.store.as_ref(), mission, dispatch).await?;
         let started = self.spawn(name, mission.clone(), dispatch, input, None);
-        if started {
-            tracing::info!(mission_id = %mission, dispatch, "execution started");
-        }
         Ok(Execution { started, trace_url: None })
     }
 

@@ -1,6 +1,6 @@
 //! Per-mission figures as one CloudWatch Embedded Metric Format document, written once as a log
 //! line when a mission finalizes. In AWS, CloudWatch Logs turns the line into metrics in the
-//! `Gantry` namespace; locally it is a JSON log line like any other, carrying the mission id.
+//! `Gantry` namespace; locally it goes with JSON logs only (see `MetricsSink`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -79,12 +79,13 @@ pub fn mission_emf(mission: &Mission, steps: &[StepRecord]) -> Value {
     Value::Object(doc)
 }
 
-/// Where EMF lines go. Lambda reads them from standard output; a command whose standard output
-/// is its answer (`gantry build --json`) sends them to standard error instead.
+/// Where EMF lines go. Lambda reads them from standard output; `gantry` sends them to standard
+/// error with its JSON logs (where a log shipper may read them), and nowhere on a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricsSink {
     Stdout,
     Stderr,
+    Off,
 }
 
 static SINK: OnceLock<MetricsSink> = OnceLock::new();
@@ -100,6 +101,7 @@ pub fn emit(doc: &Value) {
     let _ = match SINK.get().copied().unwrap_or(MetricsSink::Stdout) {
         MetricsSink::Stdout => std::io::stdout().lock().write_all(line.as_bytes()),
         MetricsSink::Stderr => std::io::stderr().lock().write_all(line.as_bytes()),
+        MetricsSink::Off => Ok(()),
     };
 }
 

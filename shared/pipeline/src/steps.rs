@@ -139,7 +139,7 @@ pub struct DesignImageRef {
 }
 
 pub fn manifest_key(mission: &MissionId, attempt: u32) -> String {
-    format!("missions/{mission}/manifest-{attempt}.json")
+    gantry_ports::object_keys::manifest(mission, attempt)
 }
 
 pub fn build_keys(mission: &MissionId, attempt: u32) -> BuildJobUrls {
@@ -231,7 +231,9 @@ fn artifact_name(dispatch: u32, name: &str) -> String {
 impl Steps {
     /// Runs one step on the state object.
     pub async fn run(&self, step: Step, state: PipelineState) -> StepResult<PipelineState> {
-        let span = tracing::info_span!("step", mission_id = %state.mission_id, step = step.name());
+        // Inside the caller's `mission` span, which names the mission (locally the executor's,
+        // in AWS the steps Lambda's): the step adds only its name.
+        let span = tracing::info_span!("step", step = step.name());
         let work = async {
             let result = match step {
                 Step::Draft => self.draft(state).await,
@@ -716,6 +718,7 @@ impl Steps {
         let (branch, pr_url) = (publication.branch.clone(), publication.pr_url.clone());
         self.update(&id, |m| {
             m.branch = Some(branch.clone());
+            m.repo = Some(publication.repo.clone());
             m.pr_url = pr_url.clone();
             Ok(())
         })
@@ -806,13 +809,13 @@ impl Steps {
                     m.error.clone().or_else(|| reason.clone())
                 };
                 if state.evidence_failure.is_some() && m.evidence_url.is_none() {
-                    tracing::error!(mission_id = %m.id, "evidence could not be sealed");
+                    tracing::error!("evidence could not be sealed");
                 }
                 finalized_here.store(true, std::sync::atomic::Ordering::Relaxed);
                 Ok(())
             })
             .await?;
-        tracing::info!(mission_id = %id, status = %mission.status, "mission finished");
+        tracing::info!(status = %mission.status, "mission finished");
         self.step_ended(&id, record, true, format!("{}", mission.status)).await?;
         if finalized_here.load(std::sync::atomic::Ordering::Relaxed) {
             let steps = self.store.steps(&id).await?;

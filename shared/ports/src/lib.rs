@@ -335,6 +335,16 @@ pub mod evidence_keys {
     }
 }
 
+/// Where the pipeline keeps a mission's working objects (the artifacts store).
+pub mod object_keys {
+    use gantry_domain::MissionId;
+
+    /// The manifest drafted (or healed) for `attempt`; the last attempt's is what was delivered.
+    pub fn manifest(mission: &MissionId, attempt: u32) -> String {
+        format!("missions/{mission}/manifest-{attempt}.json")
+    }
+}
+
 /// A build task still running: an ECS task in AWS, a sandboxed child process locally.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunningBuild {

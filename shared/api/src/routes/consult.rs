@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use gantry_domain::consultation::{decide, ConsultationStatus, TurnDecision};
-use gantry_domain::mission::title_from;
+use gantry_domain::mission::{plan_title, title_for};
 use gantry_domain::{guardrails, intent, Mission, MissionId, MissionStatus, Role, Subject, Turn};
 use gantry_ports::PortError;
 
@@ -277,6 +277,9 @@ async fn consult_turn(
 
     let mission = match existing {
         Some(mut mission) => {
+            if let Some(title) = plan_title(&consultation) {
+                mission.title = title;
+            }
             mission.consultation = Some(consultation);
             apply_flags(&mut mission, request);
             mission.tokens.add(reply.usage);
@@ -292,7 +295,7 @@ async fn consult_turn(
         }
         None => {
             let mut mission =
-                Mission::new(caller.subject.clone(), title_from(&message), MissionStatus::AwaitingInput, now);
+                Mission::new(caller.subject.clone(), title_for(Some(&consultation), &message), MissionStatus::AwaitingInput, now);
             mission.consultation = Some(consultation);
             apply_flags(&mut mission, request);
             mission.tokens.add(reply.usage);
@@ -395,7 +398,8 @@ pub async fn architect(
     consultation.status = ConsultationStatus::ReadyToBuild;
     consultation.question = None;
 
-    let mut mission = Mission::new(caller.subject.clone(), title_from(&memo), MissionStatus::Queued, now);
+    let mut mission =
+        Mission::new(caller.subject.clone(), title_for(Some(&consultation), &memo), MissionStatus::Queued, now);
     mission.consultation = Some(consultation);
     mission.deploy = request.deploy.unwrap_or(true);
     mission.publish = request.publish.unwrap_or(true);

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use gantry_domain::{evidence, MissionStatus};
+use gantry_domain::{evidence, Mission, MissionStatus, StepRecord};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -17,6 +17,11 @@ use crate::routes::consult::{limit_builds, owned, start_execution};
 use crate::state::AppState;
 use crate::views::StatusView;
 
+/// The status answer, with a local preview announced on its own origin.
+pub(crate) fn status_view(state: &AppState, mission: &Mission, steps: &[StepRecord]) -> StatusView {
+    StatusView::new(mission, steps).with_preview_origin(state.config.preview.as_ref())
+}
+
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
@@ -24,13 +29,13 @@ pub async fn status(
 ) -> ApiResult<Json<StatusView>> {
     let mission = owned(&state, &caller, &id).await?;
     let steps = state.store.steps(&id).await?;
-    Ok(Json(StatusView::new(&mission, &steps)))
+    Ok(Json(status_view(&state, &mission, &steps)))
 }
 
 pub async fn latest(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<StatusView>> {
     let mission = state.store.latest(&caller.subject).await?.ok_or(ApiError::NotFound)?;
     let steps = state.store.steps(&mission.id).await?;
-    Ok(Json(StatusView::new(&mission, &steps)))
+    Ok(Json(status_view(&state, &mission, &steps)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,7 +116,7 @@ pub async fn cancel(
             Ok(()) => {
                 tracing::info!(mission_id = %id, "mission cancelled");
                 let steps = state.store.steps(&id).await?;
-                return Ok((StatusCode::OK, Json(StatusView::new(&mission, &steps))).into_response());
+                return Ok((StatusCode::OK, Json(status_view(&state, &mission, &steps))).into_response());
             }
             Err(gantry_ports::PortError::Conflict(_)) => {
                 mission = owned(&state, &caller, &id).await?;
@@ -148,7 +153,7 @@ pub async fn retry(
     tracing::info!(mission_id = %id, dispatch = mission.dispatches, "mission retried");
     start_execution(&state, &mut mission).await?;
     let steps = state.store.steps(&id).await?;
-    Ok((StatusCode::ACCEPTED, Json(StatusView::new(&mission, &steps))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(status_view(&state, &mission, &steps))).into_response())
 }
 
 /// The evidence pack with its verification, recomputed on every read.
