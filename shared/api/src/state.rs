@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gantry_domain::policy::Policy;
-use gantry_ports::{Brain, MissionStore, ObjectStore, Orchestrator, RateLimiter, TokenStore};
+use gantry_ports::{Brain, EvidenceKey, MissionStore, ObjectStore, Orchestrator, RateLimiter, TokenStore};
 
 /// Which shape this router runs in; reported by `/health`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,8 @@ pub struct AppState {
     pub tokens: Arc<dyn TokenStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub evidence: Arc<dyn ObjectStore>,
+    /// The installation's evidence key: the only key a mission's pack may be signed with.
+    pub evidence_key: Arc<dyn EvidenceKey>,
     pub orchestrator: Arc<dyn Orchestrator>,
     pub brain: Arc<dyn Brain>,
     pub limiter: Arc<dyn RateLimiter>,
