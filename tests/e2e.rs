@@ -192,6 +192,14 @@ fn policy_check_reports_json_and_exit_codes() {
     assert_eq!(missing.status.code(), Some(2));
 }
 
+/// Every step of a finished mission has ended: none is left `running` with no end time.
+fn assert_no_step_left_running(status: &Value) {
+    for step in status["steps"].as_array().unwrap() {
+        assert_ne!(step["status"], "running", "{status:#}");
+        assert!(step["ended_at"].is_string(), "{status:#}");
+    }
+}
+
 #[tokio::test]
 async fn a_mission_killed_mid_build_reaches_a_final_status_after_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -221,6 +229,9 @@ async fn a_mission_killed_mid_build_reaches_a_final_status_after_restart() {
     let status = server.wait_final(&token, &id, Duration::from_secs(60)).await;
     assert_eq!(status["status"], "FAILED", "{status:#}");
     assert_eq!(status["error"], "interrupted");
+    assert_no_step_left_running(&status);
+    let build = status["steps"].as_array().unwrap().iter().find(|s| s["name"] == "build").unwrap();
+    assert_eq!(build["status"], "failed", "{status:#}");
     let verify = gantry(dir.path(), &["verify", &id]);
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
 }
@@ -265,6 +276,7 @@ async fn gantry_serve_killed_mid_mission_leaves_nothing_in_flight_after_restart(
             name == "SUCCESS" || (name == "FAILED" && status["error"] == "interrupted"),
             "{status_at_kill} before the kill: {status:#}"
         );
+        assert_no_step_left_running(&status);
         let verify = gantry(dir.path(), &["verify", &id]);
         assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
         return;

@@ -50,6 +50,8 @@ async fn ten_concurrent_proceeds_over_dynamodb_start_one_execution() {
     let api = ApiConfig {
         resources,
         state_machine_arn: machine.state_machine_arn().to_owned(),
+        // Never used: this test reads no evidence.
+        signing_key_id: "alias/gantry-evidence".into(),
         secret_arn: None,
         public_url: None,
         policy: Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policy.yaml"))),

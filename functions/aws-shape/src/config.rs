@@ -93,6 +93,8 @@ pub struct Resources {
 pub struct ApiConfig {
     pub resources: Resources,
     pub state_machine_arn: String,
+    /// The KMS key that signs evidence: the evidence view checks packs against its public key.
+    pub signing_key_id: String,
     /// The JSON secret holding the password hash and token key (see `gantry_aws::secrets`).
     pub secret_arn: Option<String>,
     pub public_url: Option<String>,
@@ -101,7 +103,7 @@ pub struct ApiConfig {
 
 impl ApiConfig {
     pub const REQUIRED: &'static [&'static str] =
-        &[TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, STATE_MACHINE_ARN, SECRET_ARN];
+        &[TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, STATE_MACHINE_ARN, SIGNING_KEY_ID, SECRET_ARN];
 
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(&process_env)
@@ -109,11 +111,12 @@ impl ApiConfig {
 
     pub fn from_lookup(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
         let vars = Vars { lookup };
-        let [table, artifact_bucket, evidence_bucket, state_machine_arn, secret_arn] =
-            vars.required([TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, STATE_MACHINE_ARN, SECRET_ARN])?;
+        let [table, artifact_bucket, evidence_bucket, state_machine_arn, signing_key_id, secret_arn] = vars
+            .required([TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, STATE_MACHINE_ARN, SIGNING_KEY_ID, SECRET_ARN])?;
         Ok(Self {
             resources: Resources { table, artifact_bucket, evidence_bucket },
             state_machine_arn,
+            signing_key_id,
             secret_arn: Some(secret_arn),
             public_url: vars.optional(PUBLIC_URL),
             policy: vars.optional(POLICY).map(PathBuf::from),
@@ -124,11 +127,12 @@ impl ApiConfig {
     /// hash and token key may come from the environment or the data dir instead.
     pub fn from_lookup_secret_optional(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
         let vars = Vars { lookup };
-        let [table, artifact_bucket, evidence_bucket, state_machine_arn] =
-            vars.required([TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, STATE_MACHINE_ARN])?;
+        let [table, artifact_bucket, evidence_bucket, state_machine_arn, signing_key_id] =
+            vars.required([TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, STATE_MACHINE_ARN, SIGNING_KEY_ID])?;
         Ok(Self {
             resources: Resources { table, artifact_bucket, evidence_bucket },
             state_machine_arn,
+            signing_key_id,
             secret_arn: vars.optional(SECRET_ARN),
             public_url: vars.optional(PUBLIC_URL),
             policy: vars.optional(POLICY).map(PathBuf::from),
@@ -264,7 +268,7 @@ mod tests {
         let message = ApiConfig::from_lookup(&env(&[])).map(|_| ()).map_err(|e| e.to_string());
         assert_eq!(
             message,
-            Err("missing environment variable(s): GANTRY_TABLE, GANTRY_ARTIFACT_BUCKET, GANTRY_EVIDENCE_BUCKET, GANTRY_STATE_MACHINE_ARN, GANTRY_SECRET_ARN".into())
+            Err("missing environment variable(s): GANTRY_TABLE, GANTRY_ARTIFACT_BUCKET, GANTRY_EVIDENCE_BUCKET, GANTRY_STATE_MACHINE_ARN, GANTRY_SIGNING_KEY_ID, GANTRY_SECRET_ARN".into())
         );
     }
 

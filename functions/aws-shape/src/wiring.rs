@@ -91,6 +91,8 @@ pub fn api_state_with(
         tokens: store,
         objects: data.objects,
         evidence: data.evidence,
+        // Only the public key is read (kms:GetPublicKey, once); the API never signs.
+        evidence_key: Arc::new(KmsSigner::new(aws_sdk_kms::Client::new(sdk), &config.signing_key_id)),
         orchestrator: Arc::new(orchestrator),
         brain: Arc::new(OfflineBrain),
         limiter: Arc::new(DynamoRateLimiter::new(

@@ -29,6 +29,8 @@ pub struct Local {
     pub builds: Arc<TrackedBuildRunner>,
     pub limiter: Arc<MemoryRateLimiter>,
     pub secret: Vec<u8>,
+    /// The evidence signing key: packs of this installation's missions must carry its signature.
+    pub signer: Arc<Ed25519FileSigner>,
 }
 
 /// A random key kept in the data dir (mode 0600), so sessions and upload URLs survive restarts.
@@ -71,7 +73,7 @@ impl Local {
             brain: Arc::new(OfflineBrain),
             deployer: Arc::new(LocalDeployer::new(work_root.clone(), data_dir.join("previews"), public_base)),
             publisher: Arc::new(LocalGitPublisher::new(data_dir.join("repos"))),
-            evidence: EvidenceLog { objects: objects.clone(), evidence: evidence.clone(), signer },
+            evidence: EvidenceLog { objects: objects.clone(), evidence: evidence.clone(), signer: signer.clone() },
             policy: policy.clone(),
             build_io: BuildIo::Keys,
         };
@@ -88,6 +90,7 @@ impl Local {
             builds,
             limiter: Arc::new(MemoryRateLimiter::new()),
             secret,
+            signer,
         })
     }
 }

@@ -156,6 +156,7 @@ pub async fn run(
         tokens: Arc::new(local.store.clone()),
         objects: local.objects.clone(),
         evidence: local.evidence.clone(),
+        evidence_key: local.signer.clone(),
         orchestrator: local.orchestrator.clone(),
         brain: Arc::new(OfflineBrain),
         limiter: local.limiter.clone(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use gantry_domain::policy::Policy;
 use crate::preview::PreviewOrigins;
-use gantry_ports::{Brain, MissionStore, ObjectStore, Orchestrator, RateLimiter, TokenStore};
+use gantry_ports::{Brain, EvidenceKey, MissionStore, ObjectStore, Orchestrator, RateLimiter, TokenStore};
 
 /// Which shape this router runs in; reported by `/health`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +97,8 @@ pub struct AppState {
     pub tokens: Arc<dyn TokenStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub evidence: Arc<dyn ObjectStore>,
+    /// The installation's evidence key: the only key a mission's pack may be signed with.
+    pub evidence_key: Arc<dyn EvidenceKey>,
     pub orchestrator: Arc<dyn Orchestrator>,
     pub brain: Arc<dyn Brain>,
     pub limiter: Arc<dyn RateLimiter>,

@@ -15,8 +15,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use tokio::sync::OnceCell;
 
-use gantry_domain::evidence::{key_id_for, ALG_ECDSA_P256_SHA256};
-use gantry_ports::{PortError, PortResult, Signature, Signer};
+use gantry_domain::evidence::{key_id_for, TrustedKey, ALG_ECDSA_P256_SHA256};
+use gantry_ports::{EvidenceKey, PortError, PortResult, Signature, Signer};
 
 use crate::error::port_error;
 
@@ -106,5 +106,14 @@ impl Signer for KmsSigner {
             public_key: public_key.der_base64.clone(),
             signature: STANDARD.encode(signature.as_ref()),
         })
+    }
+}
+
+#[async_trait]
+impl EvidenceKey for KmsSigner {
+    /// Fetched with `kms:GetPublicKey` on first use, then cached.
+    async fn public_key(&self) -> PortResult<TrustedKey> {
+        let key = KmsSigner::public_key(self).await?;
+        Ok(TrustedKey { alg: ALG_ECDSA_P256_SHA256.to_owned(), public_key: key.der_base64.clone() })
     }
 }

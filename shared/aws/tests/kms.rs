@@ -30,7 +30,7 @@ fn sealed_pack() -> Pack {
     let at = Utc.with_ymd_and_hms(2025, 1, 31, 9, 15, 0).unwrap();
     chain.append(kind::MANIFEST, at, json!({"attempt": 1}));
     chain.append(kind::MISSION_FINAL, at, json!({"status": "SUCCESS"}));
-    Pack::seal(MissionId::generate(), &chain).unwrap()
+    Pack::seal(MissionId::generate(), 0, &chain).unwrap()
 }
 
 fn signed(pack: Pack, signature: Signature) -> Pack {
@@ -55,7 +55,16 @@ async fn a_kms_signature_seals_a_pack_the_domain_verifies() {
     assert_eq!(signature.key_id, key_id_for("ecdsa-p256-sha256", &der));
     assert_eq!(signer.kms_key_id(), arn);
 
-    let verification = verify(&signed(pack, signature.clone()), &|_| None);
+    let verification = verify(&signed(pack.clone(), signature.clone()), &|_| None);
+    assert!(verification.valid, "{:?}", verification.errors);
+
+    // What the API trusts is the same key, and the pack verifies as its mission's evidence with it.
+    let trusted = gantry_ports::EvidenceKey::public_key(&signer).await.unwrap();
+    assert_eq!((trusted.alg.as_str(), trusted.key_id()), ("ecdsa-p256-sha256", signature.key_id.clone()));
+    let mission = pack.mission_id.clone();
+    let expected = gantry_domain::evidence::Expected { mission_id: &mission, dispatch: 0, key: &trusted };
+    let bytes = signed(pack, signature.clone()).to_json();
+    let verification = gantry_domain::evidence::verify_mission(Some(&bytes), &expected, &|_| None);
     assert!(verification.valid, "{:?}", verification.errors);
 
     // The public key is KMS's own, in the SPKI form p256 reads.

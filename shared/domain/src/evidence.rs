@@ -4,6 +4,9 @@
 //! before it, so the last hash (the head) commits to all of them. Records that produced files
 //! name them by sha256 ([`ArtifactRef`]). Sealing gives a [`Pack`] whose head is signed, and
 //! [`verify`] / [`verify_json`] recompute all of it from the pack and the stored artifact bytes.
+//! A pack names its mission and its dispatch (which run sealed it) inside what is signed, and
+//! [`verify_mission`] checks a mission's newest pack against the mission asked about, its latest
+//! run and the installation's own key.
 //!
 //! The format is strict on purpose: packs and record data are hashed and stored as canonical JSON
 //! (see [`canonical_json`]), base64 has one accepted spelling and a key id is derived from its
@@ -21,7 +24,7 @@ pub use pack::{
     key_id_for, signing_message, ArtifactRef, Pack, PackSignature, SealError, ALG_ECDSA_P256_SHA256,
     ALG_ED25519, FORMAT,
 };
-pub use verify::{verify, verify_json, Verification};
+pub use verify::{verify, verify_json, verify_mission, Expected, TrustedKey, Verification};
 
 /// Record kinds, one per kind of step outcome.
 pub mod kind {

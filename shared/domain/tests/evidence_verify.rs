@@ -63,27 +63,28 @@ fn sealing_lists_each_artifact_once_in_order_of_first_reference() {
 }
 
 #[test]
-fn the_signing_message_binds_the_mission_and_the_head() {
+fn the_signing_message_binds_the_mission_the_dispatch_and_the_head() {
     let fixture = unsigned();
-    let expected = format!("gantry-evidence/1\n{}\n{}", mission_id(), fixture.pack.head);
+    let expected = format!("gantry-evidence/2\n{}\n0\n{}", mission_id(), fixture.pack.head);
     assert_eq!(fixture.pack.signing_message(), expected.into_bytes());
-    assert_ne!(signing_message(&MissionId::generate(), &fixture.pack.head), fixture.pack.signing_message());
+    assert_ne!(signing_message(&MissionId::generate(), 0, &fixture.pack.head), fixture.pack.signing_message());
+    assert_ne!(signing_message(&mission_id(), 1, &fixture.pack.head), fixture.pack.signing_message());
 }
 
 #[test]
 fn sealing_refuses_an_empty_chain_and_contradictory_artifacts() {
-    assert_eq!(Pack::seal(mission_id(), &Chain::new()), Err(SealError::Empty));
+    assert_eq!(Pack::seal(mission_id(), 0, &Chain::new()), Err(SealError::Empty));
 
     let (mut chain, _) = evidence_fixture::chain();
     let mut changed = chain.records()[1].artifacts().unwrap().remove(0);
     changed.sha256 = sha256_hex(b"other bytes");
     chain.append(kind::MANIFEST, at(11), json!({"artifact": changed.to_value()}));
-    let error = Pack::seal(mission_id(), &chain).unwrap_err();
+    let error = Pack::seal(mission_id(), 0, &chain).unwrap_err();
     assert!(matches!(error, SealError::ConflictingArtifact { .. }), "{error}");
 
     let (mut chain, _) = evidence_fixture::chain();
     chain.append(kind::MANIFEST, at(11), json!({"artifacts": "manifest-3.json"}));
-    assert!(matches!(Pack::seal(mission_id(), &chain), Err(SealError::MalformedArtifact { .. })));
+    assert!(matches!(Pack::seal(mission_id(), 0, &chain), Err(SealError::MalformedArtifact { .. })));
 }
 
 #[test]
@@ -251,10 +252,10 @@ fn the_listing_and_the_records_must_agree() {
 #[test]
 fn format_head_and_seal_time_are_checked() {
     let mut fixture = signed(Alg::Ed25519);
-    fixture.pack.format = "gantry-evidence/2".to_owned();
+    fixture.pack.format = "gantry-evidence/1".to_owned();
     assert_eq!(
         check(&fixture).errors,
-        ["pack format is \"gantry-evidence/2\", expected \"gantry-evidence/1\""]
+        ["pack format is \"gantry-evidence/1\", expected \"gantry-evidence/2\""]
     );
 
     let mut fixture = signed(Alg::Ed25519);

@@ -16,8 +16,8 @@ use base64::Engine as _;
 use ed25519_dalek::pkcs8::EncodePublicKey as _;
 use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, DecodePrivateKey as _, EncodePrivateKey as _};
 use ed25519_dalek::{Signer as _, SigningKey};
-use gantry_domain::evidence::{key_id_for, ALG_ED25519};
-use gantry_ports::{PortResult, Signature, Signer};
+use gantry_domain::evidence::{key_id_for, TrustedKey, ALG_ED25519};
+use gantry_ports::{EvidenceKey, PortResult, Signature, Signer};
 use rand::rngs::OsRng;
 use rand::RngCore as _;
 
@@ -117,6 +117,13 @@ impl Signer for Ed25519FileSigner {
     }
 }
 
+#[async_trait]
+impl EvidenceKey for Ed25519FileSigner {
+    async fn public_key(&self) -> PortResult<TrustedKey> {
+        Ok(TrustedKey { alg: ALG_ED25519.to_owned(), public_key: self.public_key.clone() })
+    }
+}
+
 /// The key at `path`, or `None` when there is no file.
 fn load(path: &Path) -> Result<Option<SigningKey>, SignerError> {
     let metadata = match fs::metadata(path) {
@@ -185,7 +192,7 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2025, 1, 31, 9, 15, 0).unwrap();
         chain.append(kind::MANIFEST, at, json!({"attempt": 1}));
         chain.append(kind::MISSION_FINAL, at, json!({"status": "SUCCESS"}));
-        Pack::seal(MissionId::generate(), &chain).unwrap()
+        Pack::seal(MissionId::generate(), 0, &chain).unwrap()
     }
 
     #[test]

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde_json::Value;
 
-use gantry_domain::evidence::{ArtifactRef, Chain, Pack, PackSignature, Record};
-use gantry_domain::MissionId;
+use gantry_domain::evidence::{
+    verify_mission, ArtifactRef, Chain, Expected, Pack, PackSignature, Record, TrustedKey, Verification,
+};
+use gantry_domain::{Mission, MissionId};
 use gantry_ports::{evidence_keys, ObjectStore, PortError, PortResult, Signer};
 
 #[derive(Clone)]
@@ -75,10 +77,13 @@ impl EvidenceLog {
         Ok(self.chain(mission).await?.head())
     }
 
-    /// Seals the chain into a signed pack stored under `key`; returns the head hash.
-    pub async fn seal(&self, mission: &MissionId, key: &str) -> PortResult<String> {
+    /// Seals the chain into the signed pack of the mission's `dispatch`-th run, stored under
+    /// [`evidence_keys::pack`]; returns the head hash.
+    pub async fn seal(&self, mission: &MissionId, dispatch: u32) -> PortResult<String> {
         let chain = self.chain(mission).await?;
-        let pack = Pack::seal(mission.clone(), &chain).map_err(|e| PortError::Failed(e.to_string()))?;
+        let pack =
+            Pack::seal(mission.clone(), dispatch, &chain).map_err(|e| PortError::Failed(e.to_string()))?;
+        let key = evidence_keys::pack(mission, dispatch);
         let signature = self.signer.sign(&pack.signing_message()).await?;
         let pack = pack.with_signature(PackSignature {
             alg: signature.alg,
@@ -86,7 +91,50 @@ impl EvidenceLog {
             public_key: signature.public_key,
             signature: signature.signature,
         });
-        self.evidence.put(key, &pack.to_json(), "application/json").await?;
+        self.evidence.put(&key, &pack.to_json(), "application/json").await?;
         Ok(pack.head)
     }
+}
+
+/// A mission's evidence as read back from the evidence store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MissionEvidence {
+    /// The latest run has not sealed a pack and was not expected to have yet (it is still
+    /// running, or the mission never ran).
+    NotSealed,
+    /// The newest pack (`None` when it is missing though it should exist) and its verdict.
+    Checked { pack: Option<Vec<u8>>, verification: Verification },
+}
+
+/// The one verification of a mission's evidence, used by `gantry verify <id>` and the HTTP view:
+/// the pack of the mission's latest run (`mission.dispatches`) is read and checked with
+/// [`verify_mission`] against the mission, that run and `key`, the installation's own.
+///
+/// The newest pack is expected once the mission is final and some run of it has sealed evidence
+/// (`evidence_url` is set by the first seal and kept across retries), so a deleted newest pack, or
+/// an older one put in its place, is invalid rather than "not sealed yet".
+pub async fn verify_mission_evidence(
+    evidence: &dyn ObjectStore,
+    mission: &Mission,
+    key: &TrustedKey,
+) -> PortResult<MissionEvidence> {
+    let dispatch = mission.dispatches;
+    let pack = evidence.get(&evidence_keys::pack(&mission.id, dispatch)).await?;
+    if pack.is_none() && !(mission.status.is_final() && mission.evidence_url.is_some()) {
+        return Ok(MissionEvidence::NotSealed);
+    }
+    let mut artifacts = std::collections::HashMap::new();
+    if let Some(parsed) = pack.as_deref().and_then(|bytes| serde_json::from_slice::<Pack>(bytes).ok()) {
+        // A missing artifact is a finding of the verification; a store that cannot answer is an
+        // error, never reported as broken evidence.
+        for artifact in &parsed.artifacts {
+            if let Some(content) = evidence.get(&artifact.key).await? {
+                artifacts.insert(artifact.key.clone(), content);
+            }
+        }
+    }
+    let expected = Expected { mission_id: &mission.id, dispatch, key };
+    let verification =
+        verify_mission(pack.as_deref(), &expected, &|artifact| artifacts.get(&artifact.key).cloned());
+    Ok(MissionEvidence::Checked { pack, verification })
 }

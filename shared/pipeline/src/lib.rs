@@ -10,7 +10,7 @@ pub mod state;
 pub mod steps;
 
 pub use cleanup::{run_cleanup, CleanupConfig, CleanupDeps, CleanupSummary};
-pub use evidence_log::EvidenceLog;
+pub use evidence_log::{verify_mission_evidence, EvidenceLog, MissionEvidence};
 pub use local::LocalOrchestrator;
 pub use policy_file::{load_policy, PolicyFileError};
 pub use state::PipelineState;

@@ -259,6 +259,7 @@ impl LocalOrchestrator {
                 self.start(&mission.id, mission.dispatches).await?;
             } else {
                 tracing::warn!(mission_id = %mission.id, status = %mission.status, "finalizing an interrupted mission");
+                self.close_open_steps(&mission.id).await?;
                 let mut state = PipelineState::new(
                     mission.id.clone(),
                     mission.deploy,
@@ -278,6 +279,22 @@ impl LocalOrchestrator {
             }
         }
         Ok(count)
+    }
+
+    /// Ends every step the stopped process left running as failed ("interrupted"), at the
+    /// time of recovery: no step of an interrupted mission stays running forever.
+    async fn close_open_steps(&self, mission: &MissionId) -> PortResult<()> {
+        let now = chrono::Utc::now();
+        for mut step in self.store.steps(mission).await? {
+            if step.status != gantry_domain::StepStatus::Running {
+                continue;
+            }
+            step.status = gantry_domain::StepStatus::Failed;
+            step.ended_at = Some(now.max(step.started_at));
+            step.detail = Some(format!("interrupted: the server stopped during {}", step.name.as_str()));
+            self.store.record_step(mission, &step).await?;
+        }
+        Ok(())
     }
 }
 

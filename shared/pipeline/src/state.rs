@@ -36,6 +36,9 @@ pub struct PipelineState {
     pub policy_allowed: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_passed: Option<bool>,
+    /// Whether the latest build was stopped at its time limit: a run that ends on it is TIMEOUT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_timed_out: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_job: Option<BuildJobUrls>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,6 +64,7 @@ impl PipelineState {
             max_heals: None,
             policy_allowed: None,
             build_passed: None,
+            build_timed_out: None,
             build_job: None,
             outcome: None,
             failure: None,

@@ -17,7 +17,7 @@ use gantry_domain::{
     BuildReport, GantryManifest, Mission, MissionId, MissionStatus, Role, StepName, StepRecord, StepStatus,
 };
 use gantry_ports::{
-    evidence_keys, Brain, Change, DeployRequest, Deployer, MissionStore, ObjectStore, OutputFile, PortError,
+    Brain, Change, DeployRequest, Deployer, MissionStore, ObjectStore, OutputFile, PortError,
     PublishRequest, Publisher, UpdateError,
 };
 
@@ -184,6 +184,10 @@ pub fn final_status(state: &PipelineState) -> (MissionStatus, Option<String>) {
     match state.outcome.as_deref() {
         Some("SUCCESS") => (MissionStatus::success_for(state.deploy, state.publish), None),
         Some("BLOCKED") => (MissionStatus::Blocked, Some("blocked by the policy check".into())),
+        // The build loop gave up and its last build was stopped at the time limit.
+        Some("FAILED") if failure.is_none() && state.build_timed_out == Some(true) => {
+            (MissionStatus::Timeout, Some("the build ran past its time limit".into()))
+        }
         _ => match failure {
             Some(f) if f.error == "States.Timeout" => (MissionStatus::Timeout, Some(timeout_reason(f))),
             Some(f) if f.error == "Gantry.Cancelled" => (MissionStatus::Cancelled, Some("cancelled".into())),
@@ -614,6 +618,7 @@ impl Steps {
             .await?;
         }
         state.build_passed = Some(report.passed);
+        state.build_timed_out = Some(report.timed_out);
         Ok(state)
     }
 
@@ -755,6 +760,7 @@ impl Steps {
                 json!({
                     "status": status,
                     "reason": reason,
+                    "dispatch": state.dispatch,
                     "failure": state.failure,
                     "attempts": mission.attempts,
                     "heals": mission.heals,
@@ -766,8 +772,7 @@ impl Steps {
                 }),
             )
             .await?;
-        let key = evidence_keys::pack(&id, state.dispatch);
-        let head = self.evidence.seal(&id, &key).await?;
+        let head = self.evidence.seal(&id, state.dispatch).await?;
         self.update(&id, |m| {
             m.evidence_url = Some(format!("/gantry/missions/{id}/evidence"));
             Ok(())

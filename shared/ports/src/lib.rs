@@ -307,6 +307,13 @@ pub trait Signer: Send + Sync {
     async fn sign(&self, message: &[u8]) -> PortResult<Signature>;
 }
 
+/// The public half of the installation's evidence signing key: what a pack of one of its
+/// missions must be signed with. Readers of evidence get this, never the power to sign.
+#[async_trait]
+pub trait EvidenceKey: Send + Sync {
+    async fn public_key(&self) -> PortResult<gantry_domain::evidence::TrustedKey>;
+}
+
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Counts one event for `key` and says whether it stays within `limit` per `window`;

@@ -8,7 +8,8 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use gantry_domain::{evidence, Mission, MissionStatus, StepRecord};
+use gantry_domain::{Mission, MissionStatus, StepRecord};
+use gantry_pipeline::MissionEvidence;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -156,29 +157,28 @@ pub async fn retry(
     Ok((StatusCode::ACCEPTED, Json(status_view(&state, &mission, &steps))).into_response())
 }
 
-/// The evidence pack with its verification, recomputed on every read.
+/// The evidence pack with its verification, recomputed on every read: the mission's newest pack,
+/// checked as `gantry verify <id>` checks it (its mission, its latest run, the installation's key).
 pub async fn evidence_pack(
     State(state): State<AppState>,
     caller: Caller,
     MissionPath(id): MissionPath,
 ) -> ApiResult<Json<serde_json::Value>> {
     let mission = owned(&state, &caller, &id).await?;
-    let key = gantry_ports::evidence_keys::pack(&id, mission.dispatches);
-    let bytes = state.evidence.get(&key).await?.ok_or(ApiError::NotFound)?;
-    let mut artifacts = std::collections::HashMap::new();
-    if let Ok(pack) = serde_json::from_slice::<evidence::Pack>(&bytes) {
-        // A missing artifact is a finding of the verification; a store that cannot answer is
-        // an error, never reported as broken evidence.
-        for artifact in &pack.artifacts {
-            if let Some(content) = state.evidence.get(&artifact.key).await? {
-                artifacts.insert(artifact.key.clone(), content);
-            }
-        }
-    }
-    let verification =
-        evidence::verify_json(&bytes, &|a: &evidence::ArtifactRef| artifacts.get(&a.key).cloned());
-    let mut body: serde_json::Value =
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({ "raw": String::from_utf8_lossy(&bytes) }));
+    let key = state.evidence_key.public_key().await?;
+    let (bytes, verification) =
+        match gantry_pipeline::verify_mission_evidence(state.evidence.as_ref(), &mission, &key).await? {
+            MissionEvidence::NotSealed => return Err(ApiError::NotFound),
+            MissionEvidence::Checked { pack, verification } => (pack, verification),
+        };
+    // Whatever is stored is shown; what is not a JSON object is shown as text.
+    let mut body = match &bytes {
+        Some(bytes) => match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(value) if value.is_object() => value,
+            _ => json!({ "raw": String::from_utf8_lossy(bytes) }),
+        },
+        None => json!({}),
+    };
     body["verification"] = json!({"valid": verification.valid, "errors": verification.errors});
     Ok(Json(body))
 }

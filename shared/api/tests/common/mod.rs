@@ -17,6 +17,7 @@ use gantry_api::{auth, router, ApiConfig, AppState, ClientIp, Mode};
 use gantry_brain::OfflineBrain;
 use gantry_domain::policy::Policy;
 use gantry_domain::MissionId;
+use gantry_local::signer::Ed25519FileSigner;
 use gantry_local::{FsObjectStore, MemoryRateLimiter, SqliteStore};
 use gantry_ports::{Execution, ExecutionState, Orchestrator, PortResult};
 
@@ -76,6 +77,7 @@ pub fn app_in(dir: &Path, tweak: impl FnOnce(&mut ApiConfig)) -> TestApp {
         tokens: Arc::new(store.clone()),
         objects: objects.clone(),
         evidence: objects,
+        evidence_key: Arc::new(Ed25519FileSigner::open_or_create(dir).unwrap()),
         orchestrator: orchestrator.clone(),
         brain: Arc::new(OfflineBrain),
         limiter: Arc::new(MemoryRateLimiter::new()),

@@ -7,8 +7,9 @@ use super::canonical::{canonical_json, sha256_hex};
 use super::chain::{head_of, Chain, Record};
 use crate::ids::MissionId;
 
-/// The `format` of every pack this code writes and the only one it verifies.
-pub const FORMAT: &str = "gantry-evidence/1";
+/// The `format` of every pack this code writes and the only one it verifies. Version 2 binds the
+/// dispatch (which run of the mission) into the signature; version 1 packs named only the mission.
+pub const FORMAT: &str = "gantry-evidence/2";
 
 /// Signature algorithm of the local Ed25519 key file.
 pub const ALG_ED25519: &str = "ed25519";
@@ -93,10 +94,11 @@ pub fn key_id_for(alg: &str, public_key_der: &[u8]) -> String {
     format!("{alg}:{}", &sha256_hex(public_key_der)[..16])
 }
 
-/// The bytes a pack's signature covers: the format, the mission and the head hash, which commits
-/// to every record and through them to every artifact's sha256.
-pub fn signing_message(mission_id: &MissionId, head: &str) -> Vec<u8> {
-    format!("{FORMAT}\n{mission_id}\n{head}").into_bytes()
+/// The bytes a pack's signature covers: the format, the mission, the dispatch (0 for the first run,
+/// n for the n-th retry) and the head hash, which commits to every record and through them to
+/// every artifact's sha256. A pack therefore cannot pass for another mission's or another run's.
+pub fn signing_message(mission_id: &MissionId, dispatch: u32, head: &str) -> Vec<u8> {
+    format!("{FORMAT}\n{mission_id}\n{dispatch}\n{head}").into_bytes()
 }
 
 /// A mission's evidence, sealed.
@@ -108,6 +110,10 @@ pub fn signing_message(mission_id: &MissionId, head: &str) -> Vec<u8> {
 pub struct Pack {
     /// Every artifact the records reference, once each, in order of first reference.
     pub artifacts: Vec<ArtifactRef>,
+    /// Which run of the mission sealed this pack: 0 for the first, n for the n-th retry.
+    /// Defaulted when reading so that a version 1 pack is refused for its format, by name.
+    #[serde(default)]
+    pub dispatch: u32,
     /// Always [`FORMAT`].
     pub format: String,
     /// The last record's hash.
@@ -134,7 +140,7 @@ pub enum SealError {
 impl Pack {
     /// An unsigned pack of `chain`; sign [`Pack::signing_message`] and attach it with
     /// [`Pack::with_signature`].
-    pub fn seal(mission_id: MissionId, chain: &Chain) -> Result<Self, SealError> {
+    pub fn seal(mission_id: MissionId, dispatch: u32, chain: &Chain) -> Result<Self, SealError> {
         let records = chain.records();
         let last = records.last().ok_or(SealError::Empty)?;
         let mut referenced: Vec<(&Record, ArtifactRef)> = Vec::new();
@@ -157,6 +163,7 @@ impl Pack {
         }
         Ok(Self {
             artifacts: listing(referenced.into_iter().map(|(_, artifact)| artifact)),
+            dispatch,
             format: FORMAT.to_owned(),
             head: head_of(records),
             mission_id,
@@ -168,7 +175,7 @@ impl Pack {
 
     /// What the signer must sign for this pack.
     pub fn signing_message(&self) -> Vec<u8> {
-        signing_message(&self.mission_id, &self.head)
+        signing_message(&self.mission_id, self.dispatch, &self.head)
     }
 
     pub fn with_signature(mut self, signature: PackSignature) -> Self {
@@ -184,6 +191,7 @@ impl Pack {
     fn to_value(&self) -> Value {
         let mut map = Map::new();
         map.insert("artifacts".into(), self.artifacts.iter().map(ArtifactRef::to_value).collect());
+        map.insert("dispatch".into(), Value::from(self.dispatch));
         map.insert("format".into(), Value::String(self.format.clone()));
         map.insert("head".into(), Value::String(self.head.clone()));
         map.insert("mission_id".into(), Value::String(self.mission_id.to_string()));

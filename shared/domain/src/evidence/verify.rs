@@ -9,8 +9,39 @@ use super::chain::{check_records, head_of, printable};
 use super::pack::{
     key_id_for, listing, signing_message, ArtifactRef, Pack, ALG_ECDSA_P256_SHA256, ALG_ED25519, FORMAT,
 };
+use crate::ids::MissionId;
 
 const BAD_SIGNATURE: &str = "signature does not verify with the pack's public key";
+const BAD_TRUSTED_SIGNATURE: &str = "signature does not verify with this installation's key";
+
+/// The public half of the key an installation signs its evidence with: the only key a pack of
+/// one of its missions may be signed by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedKey {
+    /// [`ALG_ED25519`] or [`ALG_ECDSA_P256_SHA256`].
+    pub alg: String,
+    /// Standard base64 (padded) of the DER SubjectPublicKeyInfo.
+    pub public_key: String,
+}
+
+impl TrustedKey {
+    /// [`key_id_for`] this key, or the base64 itself when it does not decode.
+    pub fn key_id(&self) -> String {
+        strict_base64(&self.public_key)
+            .map_or_else(|| self.public_key.clone(), |der| key_id_for(&self.alg, &der))
+    }
+}
+
+/// What a pack must be to count as a mission's evidence: sealed for that mission, by its latest
+/// run, and signed with the installation's key.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a> {
+    pub mission_id: &'a MissionId,
+    /// The mission's latest run (`Mission::dispatches`): an older run's pack in its place is a
+    /// rollback.
+    pub dispatch: u32,
+    pub key: &'a TrustedKey,
+}
 
 /// The verdict on a pack. `errors` are sentences for a person, the earliest broken thing first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +65,18 @@ impl Verification {
 /// intact as that key sealed it; whether the key is one to trust is for the caller to decide by
 /// comparing `signature.key_id` with the key ids it knows.
 pub fn verify(pack: &Pack, artifact_bytes: &dyn Fn(&ArtifactRef) -> Option<Vec<u8>>) -> Verification {
+    Verification::from_errors(pack_errors(pack, None, artifact_bytes))
+}
+
+fn pack_errors(
+    pack: &Pack,
+    expected: Option<&Expected<'_>>,
+    artifact_bytes: &dyn Fn(&ArtifactRef) -> Option<Vec<u8>>,
+) -> Vec<String> {
     let mut errors = Vec::new();
+    if let Some(expected) = expected {
+        errors.extend(binding_errors(pack, expected));
+    }
     if pack.format != FORMAT {
         errors.push(format!("pack format is {:?}, expected {FORMAT:?}", pack.format));
     }
@@ -51,20 +93,66 @@ pub fn verify(pack: &Pack, artifact_bytes: &dyn Fn(&ArtifactRef) -> Option<Vec<u
         }
     }
     check_artifacts(pack, artifact_bytes, &mut errors);
-    if let Err(error) = check_signature(pack) {
+    if let Err(error) = check_signature(pack, expected.map(|e| e.key)) {
         errors.push(error);
     }
-    Verification::from_errors(errors)
+    errors
+}
+
+/// Whether the pack is the one asked about: its mission and its run. These come first, since a
+/// genuine pack of the wrong mission or an older run is otherwise perfectly intact.
+fn binding_errors(pack: &Pack, expected: &Expected<'_>) -> Vec<String> {
+    let mut errors = Vec::new();
+    if &pack.mission_id != expected.mission_id {
+        errors.push(format!("pack is for mission {}, not {}", pack.mission_id, expected.mission_id));
+    }
+    if pack.dispatch != expected.dispatch {
+        errors.push(format!(
+            "pack is for dispatch {} but the mission's latest run is {}",
+            pack.dispatch, expected.dispatch
+        ));
+    }
+    errors
 }
 
 /// Verifies a pack as stored. Only the exact bytes of [`Pack::to_json`] are accepted, so that no
 /// byte of a stored pack can change (whitespace, escapes, key order) without being noticed.
+///
+/// This checks the pack alone, against the key it carries; [`verify_mission`] is the check of a
+/// mission's evidence.
 pub fn verify_json(bytes: &[u8], artifact_bytes: &dyn Fn(&ArtifactRef) -> Option<Vec<u8>>) -> Verification {
+    json_verification(bytes, None, artifact_bytes)
+}
+
+/// Verifies `newest`, the stored pack of the mission's latest run, as that mission's evidence:
+/// everything [`verify_json`] checks, plus that the pack names `expected.mission_id` and
+/// `expected.dispatch` (both are signed) and that its signature verifies with `expected.key`
+/// rather than with whatever key the pack carries. A missing pack is invalid: the caller asks
+/// only when the latest run should have sealed one.
+pub fn verify_mission(
+    newest: Option<&[u8]>,
+    expected: &Expected<'_>,
+    artifact_bytes: &dyn Fn(&ArtifactRef) -> Option<Vec<u8>>,
+) -> Verification {
+    match newest {
+        Some(bytes) => json_verification(bytes, Some(expected), artifact_bytes),
+        None => Verification::from_errors(vec![format!(
+            "the pack of the mission's latest run (dispatch {}) is missing",
+            expected.dispatch
+        )]),
+    }
+}
+
+fn json_verification(
+    bytes: &[u8],
+    expected: Option<&Expected<'_>>,
+    artifact_bytes: &dyn Fn(&ArtifactRef) -> Option<Vec<u8>>,
+) -> Verification {
     let pack: Pack = match serde_json::from_slice(bytes) {
         Ok(pack) => pack,
         Err(error) => return Verification::from_errors(vec![format!("pack cannot be read: {error}")]),
     };
-    let mut errors = verify(&pack, artifact_bytes).errors;
+    let mut errors = pack_errors(&pack, expected, artifact_bytes);
     if pack.to_json() != bytes {
         errors.push("pack is not in canonical form: its bytes were altered or re-encoded".to_owned());
     }
@@ -123,7 +211,9 @@ fn check_artifacts(
     }
 }
 
-fn check_signature(pack: &Pack) -> Result<(), String> {
+/// Checks the signature with `trusted` when given (the pack must carry exactly that key), else
+/// with the key the pack carries.
+fn check_signature(pack: &Pack, trusted: Option<&TrustedKey>) -> Result<(), String> {
     let signature = pack.signature.as_ref().ok_or("pack is not signed")?;
     if signature.alg != ALG_ED25519 && signature.alg != ALG_ECDSA_P256_SHA256 {
         return Err(format!("signature algorithm {:?} is not supported", printable(&signature.alg)));
@@ -137,12 +227,29 @@ fn check_signature(pack: &Pack) -> Result<(), String> {
             printable(&signature.key_id)
         ));
     }
-    let message = signing_message(&pack.mission_id, &pack.head);
-    if signature.alg == ALG_ED25519 {
-        verify_ed25519(&public_key, &signature_bytes, &message)
+    let message = signing_message(&pack.mission_id, pack.dispatch, &pack.head);
+    let (alg, key, bad) = match trusted {
+        None => (signature.alg.as_str(), public_key, BAD_SIGNATURE),
+        Some(trusted) => {
+            if signature.alg != trusted.alg || signature.public_key != trusted.public_key {
+                return Err(format!(
+                    "signed by {}, not by this installation's key {}",
+                    printable(&signature.key_id),
+                    trusted.key_id()
+                ));
+            }
+            let key = strict_base64(&trusted.public_key).ok_or("this installation's key is not base64")?;
+            (trusted.alg.as_str(), key, BAD_TRUSTED_SIGNATURE)
+        }
+    };
+    let verified = if alg == ALG_ED25519 {
+        verify_ed25519(&key, &signature_bytes, &message)
+    } else if alg == ALG_ECDSA_P256_SHA256 {
+        verify_ecdsa_p256(&key, &signature_bytes, &message)
     } else {
-        verify_ecdsa_p256(&public_key, &signature_bytes, &message)
-    }
+        return Err(format!("signature algorithm {:?} is not supported", printable(alg)));
+    };
+    verified.map_err(|error| if error == BAD_SIGNATURE { bad.to_owned() } else { error })
 }
 
 /// Decodes padded standard base64, refusing every encoding but the one it would produce itself

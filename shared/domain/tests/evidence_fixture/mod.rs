@@ -119,7 +119,7 @@ pub fn chain() -> (Chain, BTreeMap<String, Vec<u8>>) {
 
 pub fn unsigned() -> Fixture {
     let (chain, stored) = chain();
-    Fixture { pack: Pack::seal(mission_id(), &chain).unwrap(), stored }
+    Fixture { pack: Pack::seal(mission_id(), 0, &chain).unwrap(), stored }
 }
 
 pub fn signed(alg: Alg) -> Fixture {
