@@ -318,6 +318,17 @@ fn requests_beyond_the_kinds_get_a_collection_plan_at_once() {
 }
 
 #[test]
+fn a_collection_takes_any_of_the_themes() {
+    for theme in Theme::ALL {
+        let message = format!("a recipe box that looks like {}", theme.name());
+        let answer = talk(&[&message], false);
+        assert_proposal(&answer);
+        assert_eq!(answer.consultation.brief.kind, Some(AppKind::Collection), "{message}");
+        assert_eq!(answer.consultation.brief.theme, Some(theme), "{message}");
+    }
+}
+
+#[test]
 fn the_second_answer_always_reaches_a_plan() {
     for (first, second) in [("build me an app", "my plants"), ("hi", "I don't know"), ("I need help", "hmm")]
     {
