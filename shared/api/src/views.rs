@@ -104,7 +104,9 @@ pub struct StatusView {
 impl StatusView {
     pub fn new(mission: &Mission, steps: &[StepRecord]) -> Self {
         let features = mission.feature_outcomes();
-        let built = mission.attempts > 0 && !features.is_empty();
+        // In flight, "built 0 of 5" would only mean "not yet": the line waits for a result.
+        let reported = !mission.features.is_empty() || (mission.status.is_final() && mission.attempts > 0);
+        let built = reported && !features.is_empty();
         Self {
             mission_id: mission.id.to_string(),
             status: mission.status,
@@ -323,6 +325,18 @@ mod tests {
             view.delivery.as_deref(),
             Some("built 2 of 3 features; not built: friends can see my streaks")
         );
+    }
+
+    #[test]
+    fn a_build_in_flight_claims_nothing_either_way() {
+        let mut m = approved(&["tags", "search"], &[]);
+        m.status = MissionStatus::Building;
+        let view = StatusView::new(&m, &[]);
+        assert_eq!(view.delivery, None);
+        assert!(view.features.iter().all(|f| !f.built && !f.checked));
+        m.status = MissionStatus::Success;
+        let speech = status_speech(&m);
+        assert!(speech.contains("built 0 of 2 features; not built: tags, search"), "{speech}");
     }
 
     #[test]

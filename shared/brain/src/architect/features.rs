@@ -32,6 +32,7 @@ pub(crate) enum Feature {
     MobileFriendly,
     ReadingTime,
     Animations,
+    Streaks,
 }
 
 /// One piece of code a draft must contain, as a Python regex over one of its files.
@@ -42,7 +43,7 @@ pub(crate) struct Behaviour {
 }
 
 impl Feature {
-    pub const ALL: [Feature; 25] = [
+    pub const ALL: [Feature; 26] = [
         Feature::Categories,
         Feature::Tags,
         Feature::DarkMode,
@@ -68,6 +69,7 @@ impl Feature {
         Feature::MobileFriendly,
         Feature::ReadingTime,
         Feature::Animations,
+        Feature::Streaks,
     ];
 
     /// The stable name used in template flags, the audit spec and audit messages.
@@ -98,6 +100,7 @@ impl Feature {
             Feature::MobileFriendly => "mobile-friendly",
             Feature::ReadingTime => "reading-time",
             Feature::Animations => "animations",
+            Feature::Streaks => "streaks",
         }
     }
 
@@ -150,6 +153,9 @@ impl Feature {
             (Feature::Statistics, _) => "statistics: done and added-today counts",
             (Feature::MobileFriendly, _) => "mobile friendly: the layout adapts from phones to wide screens",
             (Feature::ReadingTime, _) => "reading time: an estimate on every post",
+            (Feature::Streaks, _) => {
+                "streaks: a \"done today\" button on every entry and its run of consecutive days"
+            }
             (Feature::Animations, _) => {
                 "animations: gentle entrance and press effects, off when reduced motion is preferred"
             }
@@ -185,6 +191,7 @@ impl Feature {
             Feature::MobileFriendly => &["mobile", "responsive", "phone", "phones"],
             Feature::ReadingTime => &["reading"],
             Feature::Animations => &["animat*"],
+            Feature::Streaks => &["streak", "streaks"],
         }
     }
 
@@ -313,9 +320,16 @@ pub(crate) fn optional(kind: AppKind) -> &'static [Feature] {
         AppKind::Portfolio => &[F::Tags, F::Search, F::ContactForm, F::DarkMode, F::Animations],
         AppKind::Blog => &[F::Tags, F::Search, F::ReadingTime, F::Comments, F::DarkMode, F::Animations],
         AppKind::Dashboard => &[F::Filters, F::Search, F::Sorting, F::Export, F::DarkMode, F::Animations],
-        AppKind::Collection => {
-            &[F::Tags, F::Sorting, F::Statistics, F::Export, F::Import, F::DarkMode, F::Animations]
-        }
+        AppKind::Collection => &[
+            F::Tags,
+            F::Sorting,
+            F::Statistics,
+            F::Streaks,
+            F::Export,
+            F::Import,
+            F::DarkMode,
+            F::Animations,
+        ],
     }
 }
 
@@ -382,6 +396,10 @@ pub(crate) fn behaviours(kind: AppKind, feature: Feature) -> &'static [Behaviour
             pattern: r#"byId\("search"\)\.addEventListener\("input""#,
             why: "the list is searched as you type",
         }],
+        (AppKind::Collection, Feature::Streaks) => &[
+            Behaviour { pattern: r"function streakOf\(", why: "each entry counts its run of days" },
+            Behaviour { pattern: r"\.checkins\b", why: "check-ins are kept per entry" },
+        ],
         (AppKind::Collection, Feature::Tags) => {
             &[Behaviour { pattern: r"function tagsOf\(", why: "entries carry tags to filter by" }]
         }

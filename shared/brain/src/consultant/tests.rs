@@ -318,6 +318,17 @@ fn requests_beyond_the_kinds_get_a_collection_plan_at_once() {
 }
 
 #[test]
+fn a_collection_takes_any_of_the_themes() {
+    for theme in Theme::ALL {
+        let message = format!("a recipe box that looks like {}", theme.name());
+        let answer = talk(&[&message], false);
+        assert_proposal(&answer);
+        assert_eq!(answer.consultation.brief.kind, Some(AppKind::Collection), "{message}");
+        assert_eq!(answer.consultation.brief.theme, Some(theme), "{message}");
+    }
+}
+
+#[test]
 fn the_second_answer_always_reaches_a_plan() {
     for (first, second) in [("build me an app", "my plants"), ("hi", "I don't know"), ("I need help", "hmm")]
     {
@@ -337,10 +348,10 @@ fn what_cannot_be_built_is_named_before_consent() {
     assert_proposal(&answer);
     let proposal = answer.consultation.proposal.as_deref().unwrap_or_default();
     assert!(proposal.contains("Not built: sharing with other people (it needs a server"), "{proposal}");
-    assert!(proposal.contains("streaks (it is beyond"), "{proposal}");
+    assert!(!proposal.contains("streaks (it"), "a collection counts streaks: {proposal}");
     assert!(answer.response.contains("What I will not build"), "{}", answer.response);
     assert!(
-        answer.speech.contains("It won't have sharing with other people and streaks."),
+        answer.speech.contains("plus streaks. It won't have sharing with other people."),
         "{}",
         answer.speech
     );
@@ -381,6 +392,8 @@ fn questions_about_the_plan_are_answered_in_words_and_change_nothing() {
     assert!(answer.response.starts_with("No, dark mode is not in the plan"), "{}", answer.response);
     assert!(!answer.consultation.features.contains(&"dark mode".to_owned()));
     let answer = talk(&["a habit tracker with streaks", "will it have streaks?"], false);
+    assert!(answer.response.starts_with("Yes, it will have streaks."), "{}", answer.response);
+    let answer = talk(&["a todo app with streaks", "will it have streaks?"], false);
     assert!(answer.response.starts_with("No, it will not have streaks: it is beyond"), "{}", answer.response);
     let answer = talk(&["a recipe box", "what about dark mode?"], false);
     assert!(answer.consultation.features.contains(&"dark mode".to_owned()), "a suggestion is feedback");

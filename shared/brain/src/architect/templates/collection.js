@@ -59,6 +59,27 @@ function textOf(record) {
   return FIELDS.map((field) => shown(field, record.values[field.id])).join(" ").toLowerCase();
 }
 
+/*@if streaks*/
+function dayBefore(day) {
+  const date = new Date(day + "T12:00:00");
+  date.setDate(date.getDate() - 1);
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return local.toISOString().slice(0, 10);
+}
+
+/* Consecutive days checked in, ending today (or yesterday, when today is still open). */
+function streakOf(record) {
+  const days = new Set(Array.isArray(record.checkins) ? record.checkins : []);
+  let day = days.has(today()) ? today() : dayBefore(today());
+  let count = 0;
+  while (days.has(day)) {
+    count += 1;
+    day = dayBefore(day);
+  }
+  return count;
+}
+
+/*@end*/
 function visibleRecords() {
   let list = records.slice();
   const query = byId("search").value.trim().toLowerCase();
@@ -107,7 +128,22 @@ function renderRecord(record) {
     }
   }
 
+/*@if streaks*/
+  const streak = streakOf(record);
+  body.appendChild(make("p", "record-field record-streak", streak === 1 ? "Streak: 1 day" : "Streak: " + streak + " days"));
+/*@end*/
   const actions = make("div", "row record-actions");
+/*@if streaks*/
+  const checkedIn = Array.isArray(record.checkins) && record.checkins.includes(today());
+  const done = make("button", "small", checkedIn ? "Done today \u2713" : "Done today");
+  done.type = "button";
+  done.disabled = checkedIn;
+  done.addEventListener("click", () => {
+    record.checkins = (Array.isArray(record.checkins) ? record.checkins : []).concat([today()]);
+    persist();
+  });
+  actions.appendChild(done);
+/*@end*/
   const edit = make("button", "ghost small", "Edit");
   edit.type = "button";
   edit.setAttribute("aria-label", "Edit " + shown(first, record.values[first.id]));
