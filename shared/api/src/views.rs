@@ -16,8 +16,12 @@ pub struct ConsultationView {
     pub question: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proposed_stack: Option<Stack>,
+    /// The theme id the app will be styled after (`"SPOTIFY"`), as in `GET /gantry/themes`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub design_target: Option<String>,
+    pub design_target: Option<&'static str>,
+    /// The look in words, for people: a theme's name, "your design image", "a Google-like look".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub design_label: Option<String>,
     pub features: Vec<String>,
     pub confidence: f32,
 }
@@ -28,7 +32,8 @@ impl From<&Consultation> for ConsultationView {
             status: c.status,
             question: c.question.clone(),
             proposed_stack: c.proposed_stack,
-            design_target: c.design_target.clone(),
+            design_target: c.brief.theme.map(|t| t.id()),
+            design_label: c.design_target.clone(),
             features: c.features.clone(),
             confidence: c.confidence,
         }

@@ -54,6 +54,26 @@ async fn the_whole_consultation_reaches_queued_only_on_consent() {
 }
 
 #[tokio::test]
+async fn the_design_target_is_the_theme_id_and_the_label_is_for_people() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_in(dir.path(), |_| {});
+    let token = app.login().await;
+    let themed = app.consult(&token, json!({"message": "a todo app with categories, Spotify style"})).await;
+    assert_eq!(themed.body["consultation"]["design_target"], "SPOTIFY", "{:?}", themed.body);
+    assert_eq!(themed.body["consultation"]["design_label"], "Spotify");
+    let id = themed.body["mission_id"].as_str().unwrap();
+    let conversation = app.call("GET", &format!("/gantry/consultation/{id}"), Some(&token), None).await;
+    assert_eq!(conversation.body["design_target"], "SPOTIFY");
+    let themes = app.call("GET", "/gantry/themes", None, None).await;
+    let ids: Vec<&str> =
+        themes.body["themes"].as_array().unwrap().iter().filter_map(|t| t["id"].as_str()).collect();
+    assert!(ids.contains(&"SPOTIFY"), "{ids:?}");
+
+    let unthemed = app.consult(&token, json!({"message": "a landing page with a Google-like look"})).await;
+    assert!(unthemed.body["consultation"]["design_target"].is_null(), "{:?}", unthemed.body);
+}
+
+#[tokio::test]
 async fn concurrent_consents_start_one_execution() {
     let dir = tempfile::tempdir().unwrap();
     let app = std::sync::Arc::new(app_in(dir.path(), |_| {}));

@@ -425,7 +425,7 @@
       );
       const stack = consultation.proposed_stack;
       $('proposal-stack').textContent = STACK_LABELS[stack] || (stack ? String(stack) : 'To be decided');
-      $('proposal-design').textContent = consultation.design_target || 'A clean default look';
+      $('proposal-design').textContent = consultation.design_label || 'A clean default look';
       const confidence = Math.round(Math.min(1, Math.max(0, Number(consultation.confidence) || 0)) * 100);
       $('proposal-confidence-fill').style.width = `${confidence}%`;
       $('proposal-confidence').setAttribute('aria-label', `Confidence ${confidence} percent`);
@@ -851,6 +851,7 @@
         status: consultation.data.pending_question ? 'NEEDS_INPUT' : null,
         question: consultation.data.pending_question,
         design_target: consultation.data.design_target,
+        design_label: consultation.data.design_label,
         features: [],
       };
       renderConsultation(view, consultation.data.proposal);

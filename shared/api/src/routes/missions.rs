@@ -88,7 +88,8 @@ pub async fn consultation(
         "conversation": turns,
         "pending_question": consultation.question,
         "proposal": consultation.proposal,
-        "design_target": consultation.design_target,
+        "design_target": consultation.brief.theme.map(|t| t.id()),
+        "design_label": consultation.design_target,
         "consultation": crate::views::ConsultationView::from(&consultation),
     })))
 }
