@@ -17,8 +17,8 @@ use gantry_domain::{
     BuildReport, GantryManifest, Mission, MissionId, MissionStatus, Role, StepName, StepRecord, StepStatus,
 };
 use gantry_ports::{
-    Brain, DeployRequest, Deployer, MissionStore, ObjectStore, OutputFile, PortError,
-    PublishRequest, Publisher,
+    Brain, DeployRequest, Deployer, MissionStore, ObjectStore, OutputFile, PortError, PublishRequest,
+    Publisher,
 };
 
 use crate::evidence_log::EvidenceLog;
