@@ -24,7 +24,8 @@ fn fixture(name: &str) -> String {
 
 /// A mission blocked by the policy gate (no build runs, so it is quick), sealed once.
 fn blocked_mission(dir: &Path) -> String {
-    let output = gantry(dir, &["build", "a page", "--manifest", &fixture("violating-manifest.json"), "--json"]);
+    let output =
+        gantry(dir, &["build", "a page", "--manifest", &fixture("violating-manifest.json"), "--json"]);
     let status: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(status["status"], "BLOCKED", "{status:#}");
     status["mission_id"].as_str().unwrap().to_owned()
@@ -82,7 +83,8 @@ async fn a_retried_missions_older_pack_in_place_of_the_newest_or_none_at_all_is_
     {
         let mut server = Server::start(dir.path()).await;
         let token = server.login().await;
-        let (code, retried) = server.post(&format!("/gantry/missions/{id}/retry"), Some(&token), json!({})).await;
+        let (code, retried) =
+            server.post(&format!("/gantry/missions/{id}/retry"), Some(&token), json!({})).await;
         assert_eq!(code, 202, "{retried:#}");
         let status = server.wait_final(&token, &id, Duration::from_secs(60)).await;
         assert_eq!(status["status"], "BLOCKED", "{status:#}");

@@ -112,7 +112,9 @@ impl ApiConfig {
     pub fn from_lookup(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
         let vars = Vars { lookup };
         let [table, artifact_bucket, evidence_bucket, state_machine_arn, signing_key_id, secret_arn] = vars
-            .required([TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, STATE_MACHINE_ARN, SIGNING_KEY_ID, SECRET_ARN])?;
+            .required(
+            [TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, STATE_MACHINE_ARN, SIGNING_KEY_ID, SECRET_ARN],
+        )?;
         Ok(Self {
             resources: Resources { table, artifact_bucket, evidence_bucket },
             state_machine_arn,

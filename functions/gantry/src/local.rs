@@ -73,7 +73,11 @@ impl Local {
             brain: Arc::new(OfflineBrain),
             deployer: Arc::new(LocalDeployer::new(work_root.clone(), data_dir.join("previews"), public_base)),
             publisher: Arc::new(LocalGitPublisher::new(data_dir.join("repos"))),
-            evidence: EvidenceLog { objects: objects.clone(), evidence: evidence.clone(), signer: signer.clone() },
+            evidence: EvidenceLog {
+                objects: objects.clone(),
+                evidence: evidence.clone(),
+                signer: signer.clone(),
+            },
             policy: policy.clone(),
             build_io: BuildIo::Keys,
         };

@@ -147,7 +147,10 @@ async fn a_pack_re_signed_with_a_fresh_key_after_rewriting_its_verdict_is_invali
     let (status, body) = view(&app, &token, &id).await;
     assert_eq!(status, StatusCode::OK);
     let said = first_error(&body);
-    assert!(said.starts_with(&format!("signed by {}, not by this installation's key", forger.key_id())), "{said}");
+    assert!(
+        said.starts_with(&format!("signed by {}, not by this installation's key", forger.key_id())),
+        "{said}"
+    );
 }
 
 #[tokio::test]

@@ -76,7 +76,9 @@ fn forged(key: &ed25519_dalek::SigningKey) -> Fixture {
     let mut rewritten = Chain::new();
     for record in genuine.records() {
         let data = match record.kind.as_str() {
-            kind::POLICY_VERDICT => json!({"attempt": record.data["attempt"], "passed": true, "violations": []}),
+            kind::POLICY_VERDICT => {
+                json!({"attempt": record.data["attempt"], "passed": true, "violations": []})
+            }
             kind::MISSION_FINAL => json!({"status": "DEPLOYED"}),
             _ => record.data.clone(),
         };

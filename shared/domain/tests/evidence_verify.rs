@@ -67,7 +67,10 @@ fn the_signing_message_binds_the_mission_the_dispatch_and_the_head() {
     let fixture = unsigned();
     let expected = format!("gantry-evidence/2\n{}\n0\n{}", mission_id(), fixture.pack.head);
     assert_eq!(fixture.pack.signing_message(), expected.into_bytes());
-    assert_ne!(signing_message(&MissionId::generate(), 0, &fixture.pack.head), fixture.pack.signing_message());
+    assert_ne!(
+        signing_message(&MissionId::generate(), 0, &fixture.pack.head),
+        fixture.pack.signing_message()
+    );
     assert_ne!(signing_message(&mission_id(), 1, &fixture.pack.head), fixture.pack.signing_message());
 }
 

@@ -36,7 +36,10 @@ fn slow_page() -> GantryManifest {
         project_name: "slow".into(),
         stack: Stack::Static,
         files: vec![
-            ManifestFile { path: "index.html".into(), content: "<!doctype html><title>slow</title>\n".into() },
+            ManifestFile {
+                path: "index.html".into(),
+                content: "<!doctype html><title>slow</title>\n".into(),
+            },
             ManifestFile { path: "audit.sh".into(), content: "echo starting\nsleep 60\necho done\n".into() },
         ],
         audit_command: "sh audit.sh".into(),
@@ -68,7 +71,12 @@ impl gantry_ports::Brain for SlowBrain {
         })
     }
 
-    async fn heal(&self, _brief: &Brief, _previous: &GantryManifest, _report: &BuildReport) -> PortResult<Draft> {
+    async fn heal(
+        &self,
+        _brief: &Brief,
+        _previous: &GantryManifest,
+        _report: &BuildReport,
+    ) -> PortResult<Draft> {
         Err(PortError::Failed("no heals are allowed".into()))
     }
 
@@ -182,16 +190,16 @@ async fn recovery_closes_the_steps_an_interrupted_mission_left_running() {
     mission.attempts = 1;
     h.store.save(&mut mission, &[]).await.unwrap();
     let started_at = Utc::now() - chrono::Duration::seconds(30);
-    let step = |name, status, ended_at| StepRecord {
-        name,
-        status,
-        attempt: 1,
-        started_at,
-        ended_at,
-        detail: None,
-    };
-    h.store.record_step(&mission.id, &step(StepName::Draft, StepStatus::Succeeded, Some(started_at))).await.unwrap();
-    h.store.record_step(&mission.id, &step(StepName::Policy, StepStatus::Succeeded, Some(started_at))).await.unwrap();
+    let step =
+        |name, status, ended_at| StepRecord { name, status, attempt: 1, started_at, ended_at, detail: None };
+    h.store
+        .record_step(&mission.id, &step(StepName::Draft, StepStatus::Succeeded, Some(started_at)))
+        .await
+        .unwrap();
+    h.store
+        .record_step(&mission.id, &step(StepName::Policy, StepStatus::Succeeded, Some(started_at)))
+        .await
+        .unwrap();
     h.store.record_step(&mission.id, &step(StepName::Build, StepStatus::Running, None)).await.unwrap();
 
     assert_eq!(h.orchestrator.recover().await.unwrap(), 1);
