@@ -147,7 +147,7 @@ mod tests {
                 isolation: "test".into(),
                 limits: BuildLimits::default(),
             };
-            Ok(BuildOutcome { report, log: Vec::new() })
+            Ok(BuildOutcome { report, log: Vec::new(), output: Vec::new() })
         }
     }
 

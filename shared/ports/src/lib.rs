@@ -194,6 +194,9 @@ pub struct BuildOutcome {
     pub report: BuildReport,
     /// The whole log (the report holds only its tail).
     pub log: Vec<u8>,
+    /// The regular files of the manifest's output dir, read without following any link;
+    /// empty unless the audit passed.
+    pub output: Vec<OutputFile>,
 }
 
 #[async_trait]

@@ -300,7 +300,7 @@ async fn execute(
         isolation,
         limits,
     };
-    Ok(BuildOutcome { report, log })
+    Ok(BuildOutcome { report, log, output: Vec::new() })
 }
 
 async fn read_output(pipe: OwnedFd, mut stop: oneshot::Receiver<()>) -> LogSink {
