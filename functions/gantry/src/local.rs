@@ -69,7 +69,7 @@ impl Local {
             store: Arc::new(store.clone()),
             objects: objects.clone(),
             brain: Arc::new(OfflineBrain),
-            deployer: Arc::new(LocalDeployer::new(work_root.clone(), data_dir.join("previews"), public_base)),
+            deployer: Arc::new(LocalDeployer::new(data_dir.join("previews"), public_base)),
             publisher: Arc::new(LocalGitPublisher::new(data_dir.join("repos"))),
             evidence: EvidenceLog { objects: objects.clone(), evidence: evidence.clone(), signer },
             policy: policy.clone(),

@@ -11,12 +11,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path};
 
-use gantry_ports::OutputFile;
-
-/// The most bytes a build's output may hold in all.
-pub const OUTPUT_MAX_BYTES: u64 = 50 * 1024 * 1024;
-/// The most files a build's output may hold.
-pub const OUTPUT_MAX_FILES: usize = 2000;
+use gantry_domain::manifest::normalise_path;
+pub use gantry_ports::{OutputFile, OUTPUT_MAX_BYTES, OUTPUT_MAX_FILES};
 /// How deep directories may nest below the output dir.
 const MAX_DEPTH: usize = 64;
 
@@ -27,6 +23,8 @@ pub enum SkipReason {
     HardLink,
     /// A device, fifo or socket.
     Special,
+    /// Not UTF-8, or holding a control character: no deployer could name it safely.
+    UnsafeName,
 }
 
 impl SkipReason {
@@ -35,6 +33,7 @@ impl SkipReason {
             SkipReason::Symlink => "symlink",
             SkipReason::HardLink => "hard link",
             SkipReason::Special => "device, fifo or socket",
+            SkipReason::UnsafeName => "unsafe name",
         }
     }
 }
@@ -185,6 +184,13 @@ impl Walk {
             }
             let shown = String::from_utf8_lossy(name.as_bytes());
             let path = if prefix.is_empty() { shown.into_owned() } else { format!("{prefix}/{shown}") };
+            let plain = std::str::from_utf8(name.as_bytes()).is_ok()
+                && normalise_path(&path).is_ok_and(|p| p == path);
+            if !plain {
+                let path = path.escape_debug().to_string();
+                self.output.skipped.push(Skipped { path, reason: SkipReason::UnsafeName });
+                continue;
+            }
             match open_file_at(dir.as_raw_fd(), OsStr::from_bytes(name.as_bytes()))? {
                 Opened::Missing => {}
                 Opened::Skip(reason) => self.output.skipped.push(Skipped { path, reason }),
