@@ -14,6 +14,7 @@ mod log;
 mod materialise;
 mod options;
 mod output;
+mod private;
 mod process;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ pub use output::{
     read_build_output, read_work_file, BuildOutput, OutputError, SkipReason, Skipped, OUTPUT_MAX_BYTES,
     OUTPUT_MAX_FILES,
 };
+pub use private::{make_private_dir, make_private_file};
 
 /// Where attempt `attempt` of `mission` builds: `{work_root}/{mission}/attempt-{attempt}`.
 /// Kept after the build for inspection; nothing reads it back except through
