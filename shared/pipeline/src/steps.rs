@@ -590,6 +590,10 @@ impl Steps {
             format!("audit timed out after {secs:.1} s")
         } else if report.oom {
             format!("audit ran out of memory ({} MiB)", report.limits.memory_mb)
+        } else if report.exit_code == Some(0) {
+            // The audit succeeded, but the sandbox refused what it left (see the log's last line).
+            let last = report.log_tail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
+            format!("audit exited 0, but its output was not taken: {}", clip(last, 200))
         } else {
             let last = report.log_tail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
             format!(

@@ -509,6 +509,9 @@ async fn an_output_dir_swapped_for_a_link_to_the_keys_is_never_deployed() {
     let reports = records(&pack, kind::BUILD_REPORT);
     assert_eq!(reports[0]["report"]["passed"], false);
     assert!(reports[0]["report"]["log_tail"].as_str().is_some_and(|t| t.contains("output refused")));
+    let steps = h.store.steps(&mission.id).await.expect("steps");
+    let first = steps.iter().find(|s| s.name == Build && s.attempt == 1).and_then(|s| s.detail.clone());
+    assert!(first.is_some_and(|d| d.contains("output was not taken") && d.contains("symlink")), "{steps:?}");
     let preview = h.root.join("previews").join(mission.id.as_str());
     assert!(std::fs::read_to_string(preview.join("index.html")).expect("preview").contains("fixed"));
     assert!(!preview.join("server.key").exists() && !preview.join("evidence-ed25519.pem").exists());
