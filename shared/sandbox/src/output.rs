@@ -93,8 +93,7 @@ pub enum OutputError {
 /// `Ok(None)` when the output dir does not exist. Names starting with `.` (build plumbing such
 /// as the sandbox's tmp dir and marker) are not output.
 pub fn read_build_output(work_dir: &Path, output_dir: &str) -> Result<Option<BuildOutput>, OutputError> {
-    let root = open_dir_at(None, work_dir.as_os_str())?;
-    let mut dir = root;
+    let mut dir = open_dir_at(None, work_dir.as_os_str())?;
     for name in relative_names(output_dir)? {
         match open_dir_at(Some(dir.as_raw_fd()), name) {
             Ok(next) => dir = next,
@@ -203,8 +202,10 @@ impl Walk {
                     if size > room {
                         return Err(OutputError::TooLarge { limit: OUTPUT_MAX_BYTES });
                     }
-                    let bytes = read_bounded(handle, room)
-                        .map_err(|_| OutputError::TooLarge { limit: OUTPUT_MAX_BYTES })?;
+                    let bytes = read_bounded(handle, room).map_err(|e| match e.kind() {
+                        io::ErrorKind::InvalidData => OutputError::TooLarge { limit: OUTPUT_MAX_BYTES },
+                        _ => OutputError::Io(e),
+                    })?;
                     self.bytes += bytes.len() as u64;
                     self.output.files.push(OutputFile { path, bytes });
                 }
