@@ -65,6 +65,7 @@ pub const BUILD_CLUSTER: &str = "GANTRY_BUILD_CLUSTER";
 pub const BUILD_JOB_URL: &str = "GANTRY_BUILD_JOB_URL";
 pub const BUILD_REPORT_URL: &str = "GANTRY_BUILD_REPORT_URL";
 pub const BUILD_LOG_URL: &str = "GANTRY_BUILD_LOG_URL";
+pub const BUILD_OUTPUT_URL: &str = "GANTRY_BUILD_OUTPUT_URL";
 /// Optional: a policy file instead of the compiled-in policy.yaml.
 pub const POLICY: &str = "GANTRY_POLICY";
 /// Optional: the base URL people reach the API at.
@@ -219,18 +220,21 @@ impl CleanupConfig {
     }
 }
 
-/// The Fargate builder. Its three URLs are not set by the template: the state machine's
+/// The Fargate builder. Its four URLs are not set by the template: the state machine's
 /// Build state passes them per task as container overrides (presigned by PrepareBuild).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuilderConfig {
     pub job_url: String,
     pub report_url: String,
     pub log_url: String,
+    /// Where a passed build's output bundle goes (`gantry_pipeline::output_bundle`).
+    pub output_url: String,
     pub work_root: PathBuf,
 }
 
 impl BuilderConfig {
-    pub const REQUIRED: &'static [&'static str] = &[BUILD_JOB_URL, BUILD_REPORT_URL, BUILD_LOG_URL];
+    pub const REQUIRED: &'static [&'static str] =
+        &[BUILD_JOB_URL, BUILD_REPORT_URL, BUILD_LOG_URL, BUILD_OUTPUT_URL];
 
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(&process_env)
@@ -238,13 +242,13 @@ impl BuilderConfig {
 
     pub fn from_lookup(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
         let vars = Vars { lookup };
-        let [job_url, report_url, log_url] =
-            vars.required([BUILD_JOB_URL, BUILD_REPORT_URL, BUILD_LOG_URL])?;
+        let [job_url, report_url, log_url, output_url] =
+            vars.required([BUILD_JOB_URL, BUILD_REPORT_URL, BUILD_LOG_URL, BUILD_OUTPUT_URL])?;
         let work_root = vars
             .optional(BUILD_WORK_ROOT)
             .map(PathBuf::from)
             .unwrap_or_else(|| std::env::temp_dir().join("gantry-builder").join("work"));
-        Ok(Self { job_url, report_url, log_url, work_root })
+        Ok(Self { job_url, report_url, log_url, output_url, work_root })
     }
 }
 

@@ -3,9 +3,13 @@
 //!
 //! Its contract with the pipeline: GET the job document (`BuildJobDoc`) from
 //! `GANTRY_BUILD_JOB_URL`, run the audit under the job's limits (the sandbox's own timeout kill
-//! is the dead man's switch), PUT the whole log to `GANTRY_BUILD_LOG_URL` as `text/plain` and
-//! then the report to `GANTRY_BUILD_REPORT_URL` as `application/json`. A failed audit is a
-//! report like any other; only a run that could not produce a report is an error.
+//! is the dead man's switch), PUT the whole log to `GANTRY_BUILD_LOG_URL` as `text/plain`, for a
+//! passed build the output bundle to `GANTRY_BUILD_OUTPUT_URL` as `application/json`, and then
+//! the report to `GANTRY_BUILD_REPORT_URL` as `application/json`. A failed audit is a report
+//! like any other; only a run that could not produce a report is an error.
+//!
+//! The output is what the sandbox's safe reader took (`gantry_sandbox::read_build_output`): no
+//! symlink or hard link in the work dir is followed, so nothing outside it is ever uploaded.
 
 use std::time::Duration;
 
@@ -13,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use gantry_aws_shape::BuilderConfig;
 use gantry_domain::BuildReport;
+use gantry_pipeline::output_bundle;
 use gantry_pipeline::steps::BuildJobDoc;
 use gantry_ports::{BuildJob, BuildOutcome, BuildRunner};
 use gantry_sandbox::LocalBuildRunner;
@@ -25,7 +30,7 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long past the audit's own time limit the whole run may take before it is abandoned
 /// (materialising, the sandbox's kill and reaping).
 const RUN_GRACE: Duration = Duration::from_secs(30);
-pub use gantry_pipeline::steps::{LOG_CONTENT_TYPE, REPORT_CONTENT_TYPE};
+pub use gantry_pipeline::steps::{LOG_CONTENT_TYPE, OUTPUT_CONTENT_TYPE, REPORT_CONTENT_TYPE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuilderError {
@@ -145,6 +150,7 @@ fn abandoned(job: &BuildJob, elapsed: Duration) -> BuildOutcome {
             features: Vec::new(),
         },
         log: log.into_bytes(),
+        output: Vec::new(),
     }
 }
 
@@ -179,6 +185,11 @@ pub async fn run(config: &BuilderConfig, runner: &LocalBuildRunner) -> Result<Bu
     let report = serde_json::to_vec(&outcome.report)
         .map_err(|e| BuilderError::Upload { what: "report", message: e.to_string() })?;
     transfer.put("log", &config.log_url, &outcome.log, LOG_CONTENT_TYPE).await?;
+    if outcome.report.passed {
+        let bundle = output_bundle::encode(&outcome.output)
+            .map_err(|e| BuilderError::Upload { what: "output", message: e.to_string() })?;
+        transfer.put("output", &config.output_url, &bundle, OUTPUT_CONTENT_TYPE).await?;
+    }
     transfer.put("report", &config.report_url, &report, REPORT_CONTENT_TYPE).await?;
     tracing::info!(
         mission_id = %job.mission,

@@ -1,4 +1,8 @@
 //! The one-shot commands: each opens the data dir, does one thing, and says so plainly.
+//!
+//! Anything printed that a build, a model or a user wrote (titles, step details, errors, URLs,
+//! JSON views) goes through `terminal_safe` / `terminal_safe_json` first: their control
+//! characters are shown, never obeyed by the operator's terminal.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -15,6 +19,7 @@ use gantry_brain::OfflineBrain;
 use gantry_domain::consultation::ConsultationStatus;
 use gantry_domain::evidence::{self, ArtifactRef};
 use gantry_domain::mission::title_for;
+use gantry_domain::terminal::{terminal_safe, terminal_safe_json};
 use gantry_domain::{guardrails, GantryManifest, Mission, MissionId, MissionStatus, Role, Subject, Turn};
 use gantry_pipeline::{verify_mission_evidence, MissionEvidence};
 use gantry_ports::{ApiToken, Brain, EvidenceKey, MissionStore, ObjectStore, Orchestrator, TokenStore};
@@ -103,7 +108,7 @@ async fn run_build(
         mission.manifest_key = Some(key);
     }
     local.store.create(&mission, &[turn]).await?;
-    eprintln!("mission {} queued: {}", mission.id, mission.title);
+    eprintln!("mission {} queued: {}", mission.id, terminal_safe(&mission.title));
     local.orchestrator.start(&mission.id, 0).await?;
 
     // Print each step as it changes while waiting for the end.
@@ -128,7 +133,7 @@ async fn run_build(
     let steps = local.store.steps(&id).await?;
     let view = StatusView::new(&mission, &steps);
     if options.json {
-        println!("{}", serde_json::to_string_pretty(&view)?);
+        print_json(&view)?;
     } else {
         print_summary(&view);
     }
@@ -141,7 +146,8 @@ async fn report_steps(local: &Local, id: &MissionId, seen: &mut HashMap<(String,
         let state = format!("{:?}", step.status).to_lowercase();
         let key = (step.name.as_str().to_owned(), step.attempt);
         if seen.get(&key) != Some(&state) {
-            let detail = step.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default();
+            let detail =
+                step.detail.as_deref().map(|d| format!(" — {}", terminal_safe(d))).unwrap_or_default();
             eprintln!("  {:<9} #{} {state}{detail}", step.name.as_str(), step.attempt);
             seen.insert(key, state);
         }
@@ -158,8 +164,14 @@ fn preview_line(url: &str) -> String {
     }
 }
 
+/// A JSON document on stdout, with no raw control character in it.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", terminal_safe_json(&serde_json::to_string_pretty(value)?));
+    Ok(())
+}
+
 fn print_summary(view: &StatusView) {
-    println!("{}  {}", view.status, view.title);
+    println!("{}  {}", view.status, terminal_safe(&view.title));
     println!("mission   {}", view.mission_id);
     let preview = view.url.as_deref().map(preview_line);
     let clone = view.git.as_ref().map(|g| g.clone.clone());
@@ -175,7 +187,7 @@ fn print_summary(view: &StatusView) {
         ("error", &view.error),
     ] {
         if let Some(value) = value {
-            println!("{label:<9} {value}");
+            println!("{label:<9} {}", terminal_safe(value));
         }
     }
 }
@@ -190,7 +202,7 @@ pub async fn status(data_dir: &Path, raw: &str, with_steps: bool, json: bool) ->
     let steps = local.store.steps(&id).await?;
     let view = StatusView::new(&mission, &steps);
     if json {
-        println!("{}", serde_json::to_string_pretty(&view)?);
+        print_json(&view)?;
         return Ok(ExitCode::SUCCESS);
     }
     print_summary(&view);
@@ -231,7 +243,7 @@ fn print_timeline(view: &StatusView) {
             step.status,
             started,
             duration,
-            step.detail.as_deref().unwrap_or_default()
+            terminal_safe(step.detail.as_deref().unwrap_or_default())
         );
     }
     if let Some(last) = view.steps.iter().filter_map(|s| s.ended_at).max() {
@@ -258,7 +270,7 @@ pub async fn missions(data_dir: &Path) -> anyhow::Result<ExitCode> {
             m.id,
             m.status.as_str(),
             m.created_at.format("%Y-%m-%d %H:%M"),
-            m.title
+            terminal_safe(&m.title)
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -343,11 +355,12 @@ pub async fn verify(
     let pack = bytes.as_deref().and_then(|b| serde_json::from_slice::<evidence::Pack>(b).ok());
     if verification.valid {
         let head = pack.as_ref().map(|p| p.head.as_str()).unwrap_or_default();
-        println!("valid: every record, artifact and the signature check out (head {head})");
+        println!("valid: every record, artifact and the signature check out (head {})", terminal_safe(head));
     } else {
-        println!("INVALID: {}", verification.errors.first().map(String::as_str).unwrap_or("unknown error"));
+        let first = verification.errors.first().map(String::as_str).unwrap_or("unknown error");
+        println!("INVALID: {}", terminal_safe(first));
         for error in verification.errors.iter().skip(1) {
-            println!("  also: {error}");
+            println!("  also: {}", terminal_safe(error));
         }
     }
     // What the pack says it is, which only its signature vouches for.
@@ -367,7 +380,7 @@ pub async fn cleanup(
     let local = Local::open(data_dir, "http://127.0.0.1:8080", policy)?;
     let config = settings.config(&local.policy);
     let summary = gantry_pipeline::run_cleanup(&local.cleanup_deps()?, &config, Utc::now()).await;
-    println!("{}", serde_json::to_string_pretty(&summary)?);
+    print_json(&summary)?;
     Ok(if summary.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -377,7 +390,7 @@ pub fn policy_check(manifest: &Path, policy: Option<&Path>) -> anyhow::Result<Ex
     let manifest: GantryManifest = serde_json::from_slice(&text)
         .with_context(|| format!("{} is not a GantryManifest", manifest.display()))?;
     let verdict = policy.evaluate(&manifest);
-    println!("{}", serde_json::to_string_pretty(&verdict)?);
+    print_json(&verdict)?;
     Ok(if verdict.allowed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 

@@ -16,7 +16,7 @@ use gantry_local::{
 pub use gantry_pipeline::load_policy;
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{CleanupDeps, EvidenceLog, LocalOrchestrator, Steps};
-use gantry_sandbox::LocalBuildRunner;
+use gantry_sandbox::{make_private_dir, make_private_file, LocalBuildRunner};
 
 pub struct Local {
     pub data_dir: PathBuf,
@@ -33,15 +33,18 @@ pub struct Local {
     pub signer: Arc<Ed25519FileSigner>,
 }
 
-/// A random key kept in the data dir (mode 0600), so sessions and upload URLs survive restarts.
+/// A random key kept in the data dir (`keys/` 0700, the file 0600), so sessions and upload URLs
+/// survive restarts.
 fn server_secret(dir: &Path) -> anyhow::Result<Vec<u8>> {
-    let path = dir.join("keys").join("server.key");
+    let keys = dir.join("keys");
+    make_private_dir(&keys).with_context(|| format!("cannot make {} private", keys.display()))?;
+    let path = keys.join("server.key");
     if let Ok(bytes) = std::fs::read(&path) {
         if bytes.len() == 32 {
+            make_private_file(&path)?;
             return Ok(bytes);
         }
     }
-    std::fs::create_dir_all(path.parent().unwrap_or(dir))?;
     let mut key = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
     let mut options = std::fs::OpenOptions::new();
@@ -54,12 +57,20 @@ fn server_secret(dir: &Path) -> anyhow::Result<Vec<u8>> {
 
 impl Local {
     pub fn open(data_dir: &Path, public_base: &str, policy_path: Option<&Path>) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(data_dir)
+        // Private to the server's uid: an audit (as the sandbox user) reaches none of it.
+        make_private_dir(data_dir)
             .with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
         let data_dir = data_dir.canonicalize()?;
         let secret = server_secret(&data_dir)?;
-        let store =
-            SqliteStore::open(&data_dir.join("gantry.db")).context("cannot open the mission database")?;
+        let db = data_dir.join("gantry.db");
+        let store = SqliteStore::open(&db).context("cannot open the mission database")?;
+        // SQLite gives its -wal and -shm files the database's own mode.
+        for file in [db.clone(), data_dir.join("gantry.db-wal"), data_dir.join("gantry.db-shm")] {
+            if file.exists() {
+                make_private_file(&file)
+                    .with_context(|| format!("cannot make {} private", file.display()))?;
+            }
+        }
         let objects = Arc::new(FsObjectStore::new(data_dir.join("objects"), public_base, secret.clone()));
         let evidence = Arc::new(FsObjectStore::new(data_dir.join("evidence"), public_base, secret.clone()));
         let policy = Arc::new(load_policy(policy_path)?);
@@ -67,11 +78,14 @@ impl Local {
             Ed25519FileSigner::open_or_create(&data_dir).context("cannot open the evidence signing key")?,
         );
         let work_root = data_dir.join("work");
+        make_private_dir(&work_root)?;
+        let signer_key = data_dir.join(gantry_local::signer::KEY_FILE);
+        make_private_file(&signer_key)?;
         let steps = Steps {
             store: Arc::new(store.clone()),
             objects: objects.clone(),
             brain: Arc::new(OfflineBrain),
-            deployer: Arc::new(LocalDeployer::new(work_root.clone(), data_dir.join("previews"), public_base)),
+            deployer: Arc::new(LocalDeployer::new(data_dir.join("previews"), public_base)),
             publisher: Arc::new(LocalGitPublisher::new(data_dir.join("repos"))),
             evidence: EvidenceLog {
                 objects: objects.clone(),
@@ -111,5 +125,35 @@ impl Local {
             builds: self.builds.clone(),
             files: Arc::new(files),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).map(|m| m.mode() & 0o777).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_data_dir_its_keys_database_and_work_root_are_private() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        // An existing data dir from an older version, open to everyone, is tightened too.
+        std::fs::create_dir_all(data.join("keys")).unwrap();
+        for dir in [&data, &data.join("keys")] {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let local = Local::open(&data, "http://127.0.0.1:1", None).unwrap();
+        let data = local.data_dir.clone();
+        for dir in ["", "keys", "work"] {
+            assert_eq!(mode(&data.join(dir)), 0o700, "{dir:?}");
+        }
+        for file in ["keys/server.key", gantry_local::signer::KEY_FILE, "gantry.db"] {
+            assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+        }
     }
 }

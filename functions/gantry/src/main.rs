@@ -205,7 +205,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("gantry: {e:#}");
+            eprintln!("gantry: {}", gantry_domain::terminal::terminal_safe(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

@@ -90,6 +90,7 @@ fn handlers(scenario: Scenario) -> Fake {
                     "job_url": format!("http://127.0.0.1/job/{attempt}"),
                     "report_url": format!("http://127.0.0.1/report/{attempt}"),
                     "log_url": format!("http://127.0.0.1/log/{attempt}"),
+                    "output_url": format!("http://127.0.0.1/output/{attempt}"),
                 });
             }
             "CollectBuild" => {
@@ -227,7 +228,8 @@ async fn the_build_task_gets_its_network_and_presigned_urls() {
             "Overrides": {"ContainerOverrides": [{"Name": "builder", "Environment": [
                 {"Name": "GANTRY_BUILD_JOB_URL", "Value": "http://127.0.0.1/job/1"},
                 {"Name": "GANTRY_BUILD_REPORT_URL", "Value": "http://127.0.0.1/report/1"},
-                {"Name": "GANTRY_BUILD_LOG_URL", "Value": "http://127.0.0.1/log/1"}
+                {"Name": "GANTRY_BUILD_LOG_URL", "Value": "http://127.0.0.1/log/1"},
+                {"Name": "GANTRY_BUILD_OUTPUT_URL", "Value": "http://127.0.0.1/output/1"}
             ]}]}
         })
     );

@@ -69,7 +69,8 @@ fn sample_state() -> Value {
         "build_job": {
             "job_url": "https://artifacts.s3.amazonaws.com/missions/m/build-2/job.json?X-Amz-Signature=j",
             "report_url": "https://artifacts.s3.amazonaws.com/missions/m/build-2/report.json?X-Amz-Signature=r",
-            "log_url": "https://artifacts.s3.amazonaws.com/missions/m/build-2/log.txt?X-Amz-Signature=l"
+            "log_url": "https://artifacts.s3.amazonaws.com/missions/m/build-2/log.txt?X-Amz-Signature=l",
+            "output_url": "https://artifacts.s3.amazonaws.com/missions/m/build-2/output.json?X-Amz-Signature=o"
         }
     })
 }
@@ -105,7 +106,8 @@ async fn the_build_state_renders_exactly_the_run_task_request() {
                 "Environment": [
                     {"Name": "GANTRY_BUILD_JOB_URL", "Value": state["build_job"]["job_url"]},
                     {"Name": "GANTRY_BUILD_REPORT_URL", "Value": state["build_job"]["report_url"]},
-                    {"Name": "GANTRY_BUILD_LOG_URL", "Value": state["build_job"]["log_url"]}
+                    {"Name": "GANTRY_BUILD_LOG_URL", "Value": state["build_job"]["log_url"]},
+                    {"Name": "GANTRY_BUILD_OUTPUT_URL", "Value": state["build_job"]["output_url"]}
                 ]
             }]
         }

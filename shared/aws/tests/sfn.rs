@@ -206,7 +206,8 @@ async fn the_real_definition_runs_to_done_in_moto() {
     let build_job = json!({
         "job_url": "http://127.0.0.1:9/missions/m/build-1/job.json",
         "report_url": "http://127.0.0.1:9/missions/m/build-1/report.json",
-        "log_url": "http://127.0.0.1:9/missions/m/build-1/log.txt"
+        "log_url": "http://127.0.0.1:9/missions/m/build-1/log.txt",
+        "output_url": "http://127.0.0.1:9/missions/m/build-1/output.json"
     });
     let drafted = with(json!({"attempt": 1, "max_heals": 1}));
     let checked = with(json!({"attempt": 1, "max_heals": 1, "policy_allowed": true}));

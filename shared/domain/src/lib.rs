@@ -14,6 +14,7 @@ pub mod mission;
 pub mod policy;
 pub mod report;
 pub mod status;
+pub mod terminal;
 pub mod themes;
 pub mod words;
 

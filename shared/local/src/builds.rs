@@ -148,7 +148,7 @@ mod tests {
                 limits: BuildLimits::default(),
                 features: Vec::new(),
             };
-            Ok(BuildOutcome { report, log: Vec::new() })
+            Ok(BuildOutcome { report, log: Vec::new(), output: Vec::new() })
         }
     }
 

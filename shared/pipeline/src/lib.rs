@@ -5,6 +5,7 @@ pub mod cleanup;
 pub mod evidence_log;
 pub mod local;
 pub mod metrics;
+pub mod output_bundle;
 pub mod policy_file;
 pub mod state;
 pub mod steps;

@@ -16,8 +16,9 @@ use gantry_ports::{
     PortResult,
 };
 
+use crate::output_bundle::{self, OUTPUT_CONTENT_TYPE};
 use crate::state::{Failure, PipelineState};
-use crate::steps::{BuildJobDoc, Step, Steps};
+use crate::steps::{BuildJobDoc, Step, Steps, LOG_CONTENT_TYPE, REPORT_CONTENT_TYPE};
 
 /// The pipeline definition, compiled in so the binary needs no file beside it.
 pub const MISSION_ASL: &str = include_str!("../../../statemachine/mission.asl.json");
@@ -94,18 +95,20 @@ impl Invoker {
         }
     }
 
-    /// The local stand-in for the Fargate builder: the same job document in, report and log out.
+    /// The local stand-in for the Fargate builder: the same job document in; log, output
+    /// bundle (of a passed build) and report out, the report last.
     async fn build(&self, parameters: Value) -> Result<Value, TaskFailure> {
-        let (job_key, report_key, log_key) = match (
+        let (job_key, report_key, log_key, output_key) = match (
             env_value(&parameters, "GANTRY_BUILD_JOB_URL"),
             env_value(&parameters, "GANTRY_BUILD_REPORT_URL"),
             env_value(&parameters, "GANTRY_BUILD_LOG_URL"),
+            env_value(&parameters, "GANTRY_BUILD_OUTPUT_URL"),
         ) {
-            (Some(j), Some(r), Some(l)) => (j, r, l),
+            (Some(j), Some(r), Some(l), Some(o)) => (j, r, l, o),
             _ => {
                 return Err(failure(
                     "Gantry.BadBuildTask",
-                    "the build task is missing its job, report or log location",
+                    "the build task is missing its job, report, log or output location",
                 ))
             }
         };
@@ -137,8 +140,13 @@ impl Invoker {
             .map_err(port)?;
         let report = serde_json::to_vec(&outcome.report)
             .map_err(|e| failure("Gantry.BuildTaskFailed", e.to_string()))?;
-        self.objects.put(&log_key, &outcome.log, "text/plain").await.map_err(port)?;
-        self.objects.put(&report_key, &report, "application/json").await.map_err(port)?;
+        self.objects.put(&log_key, &outcome.log, LOG_CONTENT_TYPE).await.map_err(port)?;
+        if outcome.report.passed {
+            let bundle = output_bundle::encode(&outcome.output)
+                .map_err(|e| failure("Gantry.BuildTaskFailed", e.to_string()))?;
+            self.objects.put(&output_key, &bundle, OUTPUT_CONTENT_TYPE).await.map_err(port)?;
+        }
+        self.objects.put(&report_key, &report, REPORT_CONTENT_TYPE).await.map_err(port)?;
         Ok(json!({"LastStatus": "STOPPED", "Containers": [{"ExitCode": 0}]}))
     }
 }

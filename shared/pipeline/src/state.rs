@@ -11,6 +11,9 @@ pub struct BuildJobUrls {
     pub job_url: String,
     pub report_url: String,
     pub log_url: String,
+    /// Where the builder PUTs a passed build's output bundle (see `output_bundle`).
+    #[serde(default)]
+    pub output_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

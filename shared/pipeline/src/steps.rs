@@ -22,6 +22,7 @@ use gantry_ports::{
 };
 
 use crate::evidence_log::EvidenceLog;
+use crate::output_bundle;
 use crate::state::{BuildJobUrls, Failure, PipelineState};
 
 /// The steps, by the names the state machine's substitutions give their functions.
@@ -148,6 +149,7 @@ pub fn build_keys(mission: &MissionId, attempt: u32) -> BuildJobUrls {
         job_url: format!("{dir}/job.json"),
         report_url: format!("{dir}/report.json"),
         log_url: format!("{dir}/log.txt"),
+        output_url: format!("{dir}/output.json"),
     }
 }
 
@@ -164,6 +166,7 @@ pub enum BuildIo {
 /// The content types the builder PUTs its outputs with (bound into their presigned URLs).
 pub const REPORT_CONTENT_TYPE: &str = "application/json";
 pub const LOG_CONTENT_TYPE: &str = "text/plain";
+pub use crate::output_bundle::OUTPUT_CONTENT_TYPE;
 
 /// The adapters the steps use, built once by the entry point.
 #[derive(Clone)]
@@ -510,6 +513,7 @@ impl Steps {
         // Outputs of an earlier try of this attempt must not be mistaken for this one's.
         self.objects.delete(&keys.report_url).await?;
         self.objects.delete(&keys.log_url).await?;
+        self.objects.delete(&keys.output_url).await?;
         state.build_job = Some(self.build_locations(keys).await?);
         state.build_passed = None;
         state.build_failure = None;
@@ -534,7 +538,21 @@ impl Steps {
                 .presign_put_output(&keys.report_url, REPORT_CONTENT_TYPE, expires_in)
                 .await?,
             log_url: self.objects.presign_put_output(&keys.log_url, LOG_CONTENT_TYPE, expires_in).await?,
+            output_url: self
+                .objects
+                .presign_put_output(&keys.output_url, OUTPUT_CONTENT_TYPE, expires_in)
+                .await?,
         })
+    }
+
+    /// The output bundle the build task stored for a passed attempt, checked file by file.
+    async fn build_output(&self, id: &MissionId, attempt: u32) -> StepResult<Vec<OutputFile>> {
+        let bytes = self
+            .objects
+            .get(&build_keys(id, attempt).output_url)
+            .await?
+            .ok_or_else(|| StepError::Failed(format!("the output of build {attempt} is missing")))?;
+        output_bundle::decode(&bytes).map_err(|e| StepError::Failed(e.to_string()))
     }
 
     async fn collect_build(&self, mut state: PipelineState) -> StepResult<PipelineState> {
@@ -565,13 +583,14 @@ impl Steps {
         };
         let log_name = artifact_name(state.dispatch, &format!("build-{attempt}.log"));
         let log_artifact = self.evidence.artifact(&id, &log_name, "text/plain", &log).await?;
-        self.evidence
-            .append(
-                &id,
-                kinds::BUILD_REPORT,
-                json!({"attempt": attempt, "report": report, "artifact": log_artifact.to_value()}),
-            )
-            .await?;
+        let mut record = json!({"attempt": attempt, "report": report, "artifact": log_artifact.to_value()});
+        if report.passed {
+            record["output"] = match self.build_output(&id, attempt).await {
+                Ok(files) => json!({"files": output_bundle::listing(&files)}),
+                Err(e) => json!({"error": e.to_string()}),
+            };
+        }
+        self.evidence.append(&id, kinds::BUILD_REPORT, record).await?;
         let secs = report.duration_ms as f64 / 1000.0;
         let detail = if report.passed {
             format!("audit passed in {secs:.1} s ({})", report.isolation)
@@ -579,6 +598,10 @@ impl Steps {
             format!("audit timed out after {secs:.1} s")
         } else if report.oom {
             format!("audit ran out of memory ({} MiB)", report.limits.memory_mb)
+        } else if report.exit_code == Some(0) {
+            // The audit succeeded, but the sandbox refused what it left (see the log's last line).
+            let last = report.log_tail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
+            format!("audit exited 0, but its output was not taken: {}", clip(last, 200))
         } else {
             let last = report.log_tail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
             format!(
@@ -671,7 +694,13 @@ impl Steps {
         self.enter(&id, MissionStatus::Deploying).await?;
         let record = self.step_started(&id, StepName::Deploy, attempt).await?;
         let manifest = self.load_manifest(&id, attempt).await?;
-        let files = output_files(&manifest);
+        let files = match self.build_output(&id, attempt).await {
+            Ok(files) => files,
+            Err(e) => {
+                self.step_ended(&id, record, false, e.to_string()).await?;
+                return Err(e);
+            }
+        };
         let request = DeployRequest { mission: id.clone(), manifest, files };
         let deployment = match self.deployer.deploy(&request).await {
             Ok(d) => d,
@@ -828,23 +857,6 @@ impl Steps {
         }
         Ok(state)
     }
-}
-
-/// The manifest's files under its output directory, relative to it.
-fn output_files(manifest: &GantryManifest) -> Vec<OutputFile> {
-    let root = manifest.output_dir().trim_end_matches('/');
-    manifest
-        .files
-        .iter()
-        .filter_map(|f| {
-            let path = if root == "." {
-                Some(f.path.as_str())
-            } else {
-                f.path.strip_prefix(root)?.strip_prefix('/')
-            };
-            path.map(|p| OutputFile { path: p.to_owned(), bytes: f.content.clone().into_bytes() })
-        })
-        .collect()
 }
 
 /// The brief a mission was consented on; a direct build has its title as the only note.

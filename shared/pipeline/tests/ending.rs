@@ -118,7 +118,7 @@ impl Harness {
             store: store.clone(),
             objects: objects.clone(),
             brain: Arc::new(SlowBrain),
-            deployer: Arc::new(LocalDeployer::new(work_root.clone(), root.join("previews"), PUBLIC_BASE)),
+            deployer: Arc::new(LocalDeployer::new(root.join("previews"), PUBLIC_BASE)),
             publisher: Arc::new(LocalGitPublisher::new(root.join("repos"))),
             evidence: EvidenceLog { objects, evidence: evidence.clone(), signer: signer.clone() },
             policy: Arc::new(test_policy()),

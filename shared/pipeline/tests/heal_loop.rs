@@ -168,7 +168,10 @@ fn test_policy() -> Policy {
 
 impl Harness {
     fn new(brain: Arc<ScriptedBrain>) -> Harness {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Harness::in_dir(tempfile::tempdir().expect("tempdir"), brain)
+    }
+
+    fn in_dir(dir: tempfile::TempDir, brain: Arc<ScriptedBrain>) -> Harness {
         let root = dir.path().canonicalize().expect("canonical tempdir");
         let secret = b"heal-loop-test-secret-0123456789".to_vec();
         let store = Arc::new(SqliteStore::open(&root.join("gantry.db")).expect("sqlite"));
@@ -182,7 +185,7 @@ impl Harness {
             store: store.clone(),
             objects: objects.clone(),
             brain: brain.clone(),
-            deployer: Arc::new(LocalDeployer::new(work_root.clone(), root.join("previews"), PUBLIC_BASE)),
+            deployer: Arc::new(LocalDeployer::new(root.join("previews"), PUBLIC_BASE)),
             publisher: Arc::new(LocalGitPublisher::new(root.join("repos"))),
             evidence: EvidenceLog { objects, evidence, signer },
             policy: Arc::new(test_policy()),
@@ -432,4 +435,117 @@ async fn a_healed_manifest_that_violates_policy_is_blocked_before_it_is_built() 
         assert!(violations.iter().any(|v| v["rule"] == rule), "{what}: {violations:?}");
         assert_eq!(records(&pack, kind::MISSION_FINAL)[0]["status"], "BLOCKED", "{what}");
     }
+}
+
+/// Every byte under `dir`, read without following links (a link's own target path is not content).
+fn contents_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if meta.is_dir() {
+            found.extend(contents_under(&path));
+        } else if meta.is_file() {
+            found.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
+        }
+    }
+    found
+}
+
+/// A harness whose draft is made knowing where the data dir's keys are, and the secrets there:
+/// the real evidence signing key, and a marker secret beside it.
+fn keyed(draft: impl FnOnce(&Path) -> GantryManifest, heals: Vec<GantryManifest>) -> (Harness, Vec<String>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = dir.path().canonicalize().expect("canonical tempdir").join("keys");
+    let h = Harness::in_dir(dir, ScriptedBrain::new(draft(&keys), heals));
+    std::fs::write(keys.join("server.key"), "TOP-SECRET-KEY").expect("marker secret");
+    let pem = std::fs::read_to_string(keys.join("evidence-ed25519.pem")).expect("signing key");
+    let body = pem.lines().find(|l| !l.starts_with("-----")).expect("a PEM body").to_owned();
+    (h, vec!["TOP-SECRET-KEY".to_owned(), body])
+}
+
+/// Neither the preview, nor the evidence, nor any stored object holds a secret.
+fn assert_nowhere(h: &Harness, secrets: &[String]) {
+    for area in ["previews", "evidence", "objects"] {
+        for (path, bytes) in contents_under(&h.root.join(area)) {
+            let text = String::from_utf8_lossy(&bytes);
+            for secret in secrets {
+                assert!(!text.contains(secret.as_str()), "{} holds a secret", path.display());
+            }
+        }
+    }
+}
+
+/// A page under `public/` whose audit is the Python script `audit` (the gate allows
+/// `python3 audit.py`; what the script does is the point of the test).
+fn hostile(audit: String) -> GantryManifest {
+    let mut manifest = passing();
+    manifest.files = vec![
+        ManifestFile {
+            path: "public/index.html".into(),
+            content: "<!doctype html><title>Hostile</title><h1>fixed</h1>\n".into(),
+        },
+        ManifestFile { path: "audit.py".into(), content: audit },
+    ];
+    manifest.audit_command = "python3 audit.py".into();
+    manifest.output_dir = Some("public".into());
+    manifest
+}
+
+#[tokio::test]
+async fn an_output_dir_swapped_for_a_link_to_the_keys_is_never_deployed() {
+    let swap = |keys: &Path| {
+        hostile(format!("import os\nos.rename('public', 'x')\nos.symlink('{}', 'public')\n", keys.display()))
+    };
+    // The heal's build is the plain page: the mission still ships, without the keys.
+    let (h, secrets) = keyed(swap, vec![passing()]);
+
+    let mission = h.run(true, false).await;
+
+    assert_eq!(mission.status, MissionStatus::Deployed, "{:?}", mission.error);
+    assert_eq!(h.builds(), vec![1, 2], "the swapped build did not pass");
+    let pack = h.verified_pack(&mission.id);
+    let reports = records(&pack, kind::BUILD_REPORT);
+    assert_eq!(reports[0]["report"]["passed"], false);
+    assert!(reports[0]["report"]["log_tail"].as_str().is_some_and(|t| t.contains("output refused")));
+    let steps = h.store.steps(&mission.id).await.expect("steps");
+    let first = steps.iter().find(|s| s.name == Build && s.attempt == 1).and_then(|s| s.detail.clone());
+    assert!(first.is_some_and(|d| d.contains("output was not taken") && d.contains("symlink")), "{steps:?}");
+    let preview = h.root.join("previews").join(mission.id.as_str());
+    assert!(std::fs::read_to_string(preview.join("index.html")).expect("preview").contains("fixed"));
+    assert!(!preview.join("server.key").exists() && !preview.join("evidence-ed25519.pem").exists());
+    assert_nowhere(&h, &secrets);
+}
+
+#[tokio::test]
+async fn links_inside_the_output_are_left_out_of_the_preview_and_the_evidence() {
+    let plant = |keys: &Path| {
+        hostile(format!(
+            "import os, shutil\n\
+             os.symlink('{keys}/server.key', 'public/key.txt')\n\
+             os.symlink('{keys}', 'public/keys')\n\
+             try:\n    os.link('{keys}/server.key', 'public/linked.txt')\nexcept OSError:\n    pass\n\
+             shutil.copy('public/index.html', 'public/page.html')\n\
+             os.link('public/page.html', 'public/again.html')\n",
+            keys = keys.display()
+        ))
+    };
+    let (h, secrets) = keyed(plant, Vec::new());
+
+    let mission = h.run(true, false).await;
+
+    assert_eq!(mission.status, MissionStatus::Deployed, "{:?}", mission.error);
+    let preview = h.root.join("previews").join(mission.id.as_str());
+    let served: Vec<PathBuf> = contents_under(&preview).into_iter().map(|(path, _)| path).collect();
+    assert_eq!(served, [preview.join("index.html")], "links and multiply-linked files stay out");
+    let pack = h.verified_pack(&mission.id);
+    let listed = &records(&pack, kind::BUILD_REPORT)[0]["output"]["files"];
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["path"], "index.html");
+    assert_eq!(
+        listed[0]["sha256"],
+        evidence::sha256_hex(b"<!doctype html><title>Hostile</title><h1>fixed</h1>\n")
+    );
+    assert_nowhere(&h, &secrets);
 }

@@ -197,6 +197,9 @@ pub struct BuildOutcome {
     pub report: BuildReport,
     /// The whole log (the report holds only its tail).
     pub log: Vec<u8>,
+    /// The regular files of the manifest's output dir, read without following any link;
+    /// empty unless the audit passed.
+    pub output: Vec<OutputFile>,
 }
 
 #[async_trait]
@@ -241,11 +244,25 @@ pub trait Brain: Send + Sync {
     fn model_id(&self) -> String;
 }
 
+/// The most bytes a build's output may hold in all (readers and deployers refuse more).
+pub const OUTPUT_MAX_BYTES: u64 = 50 * 1024 * 1024;
+/// The most files a build's output may hold.
+pub const OUTPUT_MAX_FILES: usize = 2000;
+
 /// One file of a build's output, with its path relative to the output directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputFile {
     pub path: String,
     pub bytes: Vec<u8>,
+}
+
+impl OutputFile {
+    /// Whether the path may be written under a deploy root: relative, normalised, no `..`,
+    /// nothing absolute and no hidden component. Every consumer re-checks this.
+    pub fn has_safe_path(&self) -> bool {
+        gantry_domain::manifest::normalise_path(&self.path).is_ok_and(|normal| normal == self.path)
+            && !self.path.split('/').any(|part| part.starts_with('.'))
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -349,7 +349,7 @@ async fn execute(
         limits,
         features: Vec::new(),
     };
-    Ok(BuildOutcome { report, log })
+    Ok(BuildOutcome { report, log, output: Vec::new() })
 }
 
 async fn read_output(pipe: OwnedFd, mut stop: oneshot::Receiver<()>) -> LogSink {

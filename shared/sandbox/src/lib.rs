@@ -13,6 +13,8 @@ mod error;
 mod log;
 mod materialise;
 mod options;
+mod output;
+mod private;
 mod process;
 mod results;
 mod supervisor;
@@ -30,9 +32,15 @@ pub use log::{LOG_CAP_BYTES, LOG_TAIL_BYTES};
 pub use materialise::{materialise, DESIGN_REFERENCE_STEM, WORK_DIR_MARKER};
 pub use options::{Isolation, SandboxOptions, SandboxUser};
 pub use results::{read_results, with_results, ResultsError, MAX_RESULTS_BYTES};
+pub use output::{
+    read_build_output, read_work_file, BuildOutput, OutputError, SkipReason, Skipped, OUTPUT_MAX_BYTES,
+    OUTPUT_MAX_FILES,
+};
+pub use private::{make_private_dir, make_private_file};
 
 /// Where attempt `attempt` of `mission` builds: `{work_root}/{mission}/attempt-{attempt}`.
-/// Kept after the build, since the local deployer copies the output from there.
+/// Kept after the build for inspection; nothing reads it back except through
+/// [`read_build_output`], which follows no link.
 pub fn work_dir(work_root: &Path, mission: &MissionId, attempt: u32) -> PathBuf {
     work_root.join(mission.as_str()).join(format!("attempt-{attempt}"))
 }
@@ -81,10 +89,49 @@ impl BuildRunner for LocalBuildRunner {
         let outcome = run_audit(&dir, &job.manifest.audit_command, job.limits, &self.options)
             .await
             .map_err(|e| PortError::Failed(format!("the build sandbox could not start: {e}")))?;
-        tokio::task::spawn_blocking(move || with_results(outcome, &dir))
+        let outcome = tokio::task::spawn_blocking({
+            let dir = dir.clone();
+            move || with_results(outcome, &dir)
+        })
+        .await
+        .map_err(|e| PortError::Failed(format!("reading the feature results panicked: {e}")))?;
+        if !outcome.report.passed {
+            return Ok(outcome);
+        }
+        let output_dir = job.manifest.output_dir().to_owned();
+        let read = tokio::task::spawn_blocking(move || read_build_output(&dir, &output_dir))
             .await
-            .map_err(|e| PortError::Failed(format!("reading the feature results panicked: {e}")))
+            .map_err(|e| PortError::Failed(format!("reading the build's output panicked: {e}")))?;
+        Ok(with_output(outcome, job.manifest.output_dir(), read))
     }
+}
+
+/// Attaches what the safe reader found to a passed build. Skipped entries are noted in the log;
+/// an output that cannot be taken safely (a symlinked output dir, past the bounds) fails the
+/// build, since nothing of it may be deployed.
+fn with_output(
+    mut outcome: BuildOutcome,
+    output_dir: &str,
+    read: Result<Option<BuildOutput>, OutputError>,
+) -> BuildOutcome {
+    let note = match read {
+        Ok(Some(output)) => {
+            let note = output.skipped_summary();
+            outcome.output = output.files;
+            note
+        }
+        Ok(None) => Some(format!("the output dir {output_dir:?} does not exist; there is nothing to deploy")),
+        Err(error) => {
+            outcome.report.passed = false;
+            Some(format!("output refused: {error}"))
+        }
+    };
+    if let Some(note) = note {
+        outcome.log.extend_from_slice(format!("\n[gantry sandbox] {note}\n").as_bytes());
+        outcome.report.log_tail = log::tail_text(&outcome.log);
+        outcome.report.log_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&outcome.log));
+    }
+    outcome
 }
 
 #[cfg(test)]
