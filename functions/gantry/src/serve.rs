@@ -11,7 +11,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use gantry_api::{auth, router, ApiConfig, AppState, ClientIp, Mode};
-use gantry_brain::OfflineBrain;
 use gantry_pipeline::{run_cleanup, CleanupConfig, CleanupDeps};
 
 use crate::local::Local;
@@ -124,7 +123,7 @@ pub async fn run(
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
     let public_base = public_url.unwrap_or_else(|| format!("http://{bound}"));
-    let local = Local::open(data_dir, &public_base, policy)?;
+    let local = Local::open_configured(data_dir, &public_base, policy).await?;
 
     let mut config = ApiConfig::new(Mode::Local, password_hash, local.secret.clone());
     config.preview_root = Some(local.data_dir.join("previews"));
@@ -134,7 +133,7 @@ pub async fn run(
         objects: local.objects.clone(),
         evidence: local.evidence.clone(),
         orchestrator: local.orchestrator.clone(),
-        brain: Arc::new(OfflineBrain),
+        brain: local.brain.clone(),
         limiter: local.limiter.clone(),
         policy: local.policy.clone(),
         config: Arc::new(config),

@@ -60,6 +60,31 @@ impl From<&StepRecord> for StepView {
     }
 }
 
+/// A mission's model usage as the contract shows it (`usage` in status and metrics).
+#[derive(Debug, Serialize)]
+pub struct UsageView {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    pub model_calls: u32,
+    /// Estimated from the configured price table, rounded to a millionth of a dollar.
+    pub cost_usd: f64,
+}
+
+impl From<&gantry_domain::mission::TokenUsage> for UsageView {
+    fn from(t: &gantry_domain::mission::TokenUsage) -> Self {
+        Self {
+            input_tokens: t.input,
+            output_tokens: t.output,
+            cache_read_tokens: t.cache_read,
+            cache_write_tokens: t.cache_write,
+            model_calls: t.calls,
+            cost_usd: (t.cost_usd * 1e6).round() / 1e6,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct StatusView {
     pub mission_id: String,
@@ -82,6 +107,7 @@ pub struct StatusView {
     pub error: Option<String>,
     pub deploy: bool,
     pub publish: bool,
+    pub usage: UsageView,
     pub steps: Vec<StepView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -104,6 +130,7 @@ impl StatusView {
             error: mission.error.clone(),
             deploy: mission.deploy,
             publish: mission.publish,
+            usage: UsageView::from(&mission.tokens),
             steps: steps.iter().map(StepView::from).collect(),
             created_at: mission.created_at,
             updated_at: mission.updated_at,

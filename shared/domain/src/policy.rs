@@ -70,11 +70,16 @@ pub struct FileLimits {
     pub max_total_bytes: usize,
 }
 
+/// The default `brain.max_tokens_per_mission` when policy.yaml has no `brain` section.
+pub const DEFAULT_MAX_TOKENS_PER_MISSION: u64 = 2_000_000;
+
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub build: BuildLimits,
     pub max_heals: u32,
     pub limits: FileLimits,
+    /// Tokens a mission may spend with a generative brain (consultation, drafts and heals).
+    pub max_tokens_per_mission: u64,
     allowed_stacks: Vec<Stack>,
     forbidden_paths: Vec<PatternRule>,
     forbidden_content: Vec<PatternRule>,
@@ -108,7 +113,10 @@ impl Policy {
             timeout_seconds: file.build.timeout_seconds,
             max_pids: file.build.max_pids,
         };
+        let max_tokens_per_mission =
+            file.brain.as_ref().map_or(DEFAULT_MAX_TOKENS_PER_MISSION, |b| b.max_tokens_per_mission);
         let zero_limit = [
+            ("brain.max_tokens_per_mission", max_tokens_per_mission),
             ("limits.max_files", limits.max_files as u64),
             ("limits.max_file_bytes", limits.max_file_bytes as u64),
             ("limits.max_total_bytes", limits.max_total_bytes as u64),
@@ -129,6 +137,7 @@ impl Policy {
             build,
             max_heals: file.build.max_heals,
             limits,
+            max_tokens_per_mission,
             allowed_stacks: file.allowed_stacks,
             forbidden_paths: compile(file.forbidden_paths)?,
             forbidden_content: compile(file.forbidden_content)?,
@@ -152,6 +161,22 @@ impl Policy {
     /// must cover every rule.
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
         self.forbidden_paths.iter().chain(&self.forbidden_content).chain(&self.secrets).map(|r| r.id.as_str())
+    }
+
+    /// What a drafting brain is told about the rules: each path, content and secret rule's id and
+    /// description, the audit command's allowed forms and its forbidden metacharacters.
+    pub fn rules_for_prompt(&self) -> PromptRules<'_> {
+        PromptRules {
+            forbidden: self
+                .forbidden_paths
+                .iter()
+                .chain(&self.forbidden_content)
+                .chain(&self.secrets)
+                .map(|r| (r.id.as_str(), r.description.as_str()))
+                .collect(),
+            audit_forms: self.audit.form_list().collect(),
+            audit_metacharacters: self.audit.metacharacters().iter().map(String::as_str).collect(),
+        }
     }
 
     /// Checks a manifest against every rule and lists what it breaks (up to `MAX_VIOLATIONS`).
@@ -284,6 +309,14 @@ impl Policy {
         }
         Ok(())
     }
+}
+
+/// The policy in words, for a prompt (see `Policy::rules_for_prompt`).
+#[derive(Debug, Clone)]
+pub struct PromptRules<'p> {
+    pub forbidden: Vec<(&'p str, &'p str)>,
+    pub audit_forms: Vec<&'p str>,
+    pub audit_metacharacters: Vec<&'p str>,
 }
 
 fn manifest_violation(rule: &str, message: String) -> Violation {
