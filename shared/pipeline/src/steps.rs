@@ -442,9 +442,19 @@ impl Steps {
             }
             None => {
                 let brief = brief_of(&mission);
-                self.check_budget(&mission).await?;
-                let draft = self.brain.draft(&brief, shown_image.as_ref()).await?;
-                self.spend(&id, draft.usage).await?;
+                let drafted = async {
+                    self.check_budget(&mission).await?;
+                    let draft = self.brain.draft(&brief, shown_image.as_ref()).await?;
+                    self.spend(&id, draft.usage).await?;
+                    Ok::<_, StepError>(draft)
+                };
+                let draft = match drafted.await {
+                    Ok(draft) => draft,
+                    Err(e) => {
+                        self.step_ended(&id, record, false, e.to_string()).await?;
+                        return Err(e);
+                    }
+                };
                 let detail = format!("drafted {} files with {}", draft.manifest.files.len(), draft.model_id);
                 let provenance = json!({"source": "brain", "model_id": draft.model_id, "usage": draft.usage, "calls": draft.calls, "notes": draft.notes});
                 (draft.manifest, provenance, detail)
@@ -659,15 +669,25 @@ impl Steps {
                 limits: self.policy.build,
             },
         };
-        self.check_budget(&mission).await?;
-        let healed = self.brain.heal(&brief_of(&mission), &previous, &report).await?;
-        self.update(&id, |m| {
-            m.heals += 1;
-            m.error = None;
-            Ok(())
-        })
-        .await?;
-        self.spend(&id, healed.usage).await?;
+        let healing = async {
+            self.check_budget(&mission).await?;
+            let healed = self.brain.heal(&brief_of(&mission), &previous, &report).await?;
+            self.update(&id, |m| {
+                m.heals += 1;
+                m.error = None;
+                Ok(())
+            })
+            .await?;
+            self.spend(&id, healed.usage).await?;
+            Ok::<_, StepError>(healed)
+        };
+        let healed = match healing.await {
+            Ok(healed) => healed,
+            Err(e) => {
+                self.step_ended(&id, record, false, e.to_string()).await?;
+                return Err(e);
+            }
+        };
         self.evidence
             .append(&id, kinds::HEAL, json!({"from_attempt": from, "to_attempt": to, "notes": healed.notes, "model_id": healed.model_id, "usage": healed.usage, "calls": healed.calls}))
             .await?;
