@@ -132,7 +132,7 @@ mod tests {
         m.status = MissionStatus::Success;
         m.attempts = 2;
         m.heals = 1;
-        m.tokens = TokenUsage { input: 1200, output: 3400, ..TokenUsage::default() };
+        m.tokens = TokenUsage { input: 1200, output: 3400, cache_read: 800, calls: 3, ..TokenUsage::default() };
         m.updated_at = t0 + Duration::milliseconds(9_500);
         let steps = [
             step(StepName::Draft, 1, t0, Some(100)),
@@ -157,6 +157,8 @@ mod tests {
             ("Heals", 1),
             ("InputTokens", 1200),
             ("OutputTokens", 3400),
+            ("CacheReadTokens", 800),
+            ("ModelCalls", 3),
             ("Missions", 1),
         ] {
             assert_eq!(doc[name], json!(value), "{name}");
@@ -168,7 +170,7 @@ mod tests {
             assert!(doc[name].is_u64(), "{name}");
             assert!(matches!(definition["Unit"].as_str(), Some("Milliseconds" | "Count")));
         }
-        assert_eq!(directive["Metrics"].as_array().unwrap().len(), 9);
+        assert_eq!(directive["Metrics"].as_array().unwrap().len(), 11);
     }
 
     #[test]
