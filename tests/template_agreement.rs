@@ -339,7 +339,8 @@ fn the_brain_comes_from_the_parameters_and_only_its_callers_may_invoke_that_one_
 
     let template = Template::load();
     let params = &template.doc["Parameters"];
-    let offered: Vec<&str> = params["Brain"]["AllowedValues"].as_sequence().unwrap().iter().filter_map(Value::as_str).collect();
+    let offered: Vec<&str> =
+        params["Brain"]["AllowedValues"].as_sequence().unwrap().iter().filter_map(Value::as_str).collect();
     for brain in &offered {
         let model = params["BedrockModelId"]["Default"].as_str().unwrap().to_owned();
         let config = BrainConfig::from_lookup(&|name| match name {
@@ -386,9 +387,10 @@ fn the_brain_comes_from_the_parameters_and_only_its_callers_may_invoke_that_one_
         for resource in resources {
             let arn = sub_text(resource).expect("an ARN");
             let scoped = arn.ends_with("/${BedrockModelId}");
-            let through_profile = statement["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"]
-                .clone();
-            let via = sub_text(&through_profile).is_some_and(|p| p.ends_with("inference-profile/${BedrockModelId}"));
+            let through_profile =
+                statement["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"].clone();
+            let via = sub_text(&through_profile)
+                .is_some_and(|p| p.ends_with("inference-profile/${BedrockModelId}"));
             assert!(scoped || via, "{arn} is not limited to the configured model");
         }
     }

@@ -12,10 +12,10 @@ use gantry_aws::secrets::{Secrets, SecretsError};
 use gantry_aws::{DynamoRateLimiter, DynamoStore, KmsSigner, S3ObjectStore, StepFunctionsOrchestrator};
 use gantry_brain::model::config::{BrainConfig, BrainConfigError};
 use gantry_brain::OfflineBrain;
-use gantry_ports::Brain;
 use gantry_domain::policy::Policy;
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{load_policy, CleanupDeps, EvidenceLog, PolicyFileError, Step, Steps};
+use gantry_ports::Brain;
 
 use crate::config::{ApiConfig, CleanupConfig, ConfigError, Resources, StepsConfig, STEP};
 use crate::stand_ins::{NoMissionFiles, NotConfiguredDeployer, NotConfiguredPublisher};
@@ -159,7 +159,10 @@ pub async fn steps(config: &StepsConfig) -> Result<(Step, Steps), WiringError> {
     let policy = load_policy(config.policy.as_deref())?;
     let sdk = sdk_config().await;
     let brain = brain(&sdk, &policy).await?;
-    Ok((step, steps_with(&sdk, &config.resources, &config.signing_key_id, config.evidence_retention, policy, brain)))
+    Ok((
+        step,
+        steps_with(&sdk, &config.resources, &config.signing_key_id, config.evidence_retention, policy, brain),
+    ))
 }
 
 /// What the cleanup runner works with.

@@ -8,7 +8,6 @@ use anyhow::Context;
 
 use gantry_brain::model::config::BrainConfig;
 use gantry_brain::OfflineBrain;
-use gantry_ports::Brain;
 use gantry_domain::policy::Policy;
 use gantry_local::signer::Ed25519FileSigner;
 use gantry_local::{
@@ -18,6 +17,7 @@ use gantry_local::{
 pub use gantry_pipeline::load_policy;
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{CleanupDeps, EvidenceLog, LocalOrchestrator, Steps};
+use gantry_ports::Brain;
 use gantry_sandbox::LocalBuildRunner;
 
 pub struct Local {
@@ -65,7 +65,8 @@ impl Local {
         public_base: &str,
         policy_path: Option<&Path>,
     ) -> anyhow::Result<Self> {
-        let config = BrainConfig::from_lookup(&|name| std::env::var(name).ok()).context("cannot configure the brain")?;
+        let config = BrainConfig::from_lookup(&|name| std::env::var(name).ok())
+            .context("cannot configure the brain")?;
         let policy = load_policy(policy_path)?;
         let brain = config.build(&policy, None).await.context("cannot configure the brain")?;
         Self::open_with_brain(data_dir, public_base, policy_path, brain)

@@ -43,13 +43,23 @@ async fn brain(mode: OutputMode) -> (Fake, ModelBrain) {
 }
 
 fn brief() -> Brief {
-    Brief { title: Some("Chores".into()), features: vec!["list chores".into()], notes: vec!["a chores page".into()], ..Brief::default() }
+    Brief {
+        title: Some("Chores".into()),
+        features: vec!["list chores".into()],
+        notes: vec!["a chores page".into()],
+        ..Brief::default()
+    }
 }
 
 #[tokio::test]
 async fn a_draft_uses_native_json_schema_output_a_cache_point_and_the_image_block() {
     let (fake, brain) = brain(OutputMode::Native).await;
-    fake.script([Scripted::Answer { value: page_manifest("fixed"), input: 900, output: 2000, cache_read: 3000 }]);
+    fake.script([Scripted::Answer {
+        value: page_manifest("fixed"),
+        input: 900,
+        output: 2000,
+        cache_read: 3000,
+    }]);
     let image = DesignImage { format: ImageFormat::Png, bytes: PNG.to_vec() };
     let draft = brain.draft(&brief(), Some(&image)).await.unwrap();
 
@@ -64,7 +74,8 @@ async fn a_draft_uses_native_json_schema_output_a_cache_point_and_the_image_bloc
     assert_eq!(sent.path, "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse");
     let format = &sent.body["outputConfig"]["textFormat"];
     assert_eq!(format["type"], "json_schema");
-    let schema: Value = serde_json::from_str(format["structure"]["jsonSchema"]["schema"].as_str().unwrap()).unwrap();
+    let schema: Value =
+        serde_json::from_str(format["structure"]["jsonSchema"]["schema"].as_str().unwrap()).unwrap();
     assert_eq!(schema["additionalProperties"], false);
     assert_eq!(format["structure"]["jsonSchema"]["name"], "gantry_manifest");
     assert!(sent.body.get("toolConfig").is_none());
@@ -84,7 +95,8 @@ async fn a_model_without_structured_output_falls_back_to_a_strict_forced_tool() 
     let (fake, brain) = brain(OutputMode::Native).await;
     fake.script([
         Scripted::RejectNative {
-            message: "This model doesn't support the outputConfig.textFormat field. Remove it and try again.".into(),
+            message: "This model doesn't support the outputConfig.textFormat field. Remove it and try again."
+                .into(),
         },
         answer(consultation("proposal", "A chores page. Build it?", &["list chores"])),
     ]);
@@ -109,8 +121,18 @@ async fn a_model_without_structured_output_falls_back_to_a_strict_forced_tool() 
 async fn throttling_and_model_errors_are_retried_with_backoff() {
     let (fake, brain) = brain(OutputMode::Tool).await;
     fake.script([
-        Scripted::Error { status: 429, kind: "ThrottlingException", message: "Too many requests, please wait before trying again.".into(), retry_after: None },
-        Scripted::Error { status: 424, kind: "ModelErrorException", message: "The model failed to process the request".into(), retry_after: None },
+        Scripted::Error {
+            status: 429,
+            kind: "ThrottlingException",
+            message: "Too many requests, please wait before trying again.".into(),
+            retry_after: None,
+        },
+        Scripted::Error {
+            status: 424,
+            kind: "ModelErrorException",
+            message: "The model failed to process the request".into(),
+            retry_after: None,
+        },
         answer(page_manifest("fixed")),
     ]);
     brain.draft(&brief(), None).await.unwrap();
@@ -120,9 +142,17 @@ async fn throttling_and_model_errors_are_retried_with_backoff() {
 #[tokio::test]
 async fn a_validation_error_that_is_not_about_the_output_mode_fails_without_retrying() {
     let (fake, brain) = brain(OutputMode::Native).await;
-    fake.script([Scripted::Error { status: 400, kind: "ValidationException", message: "The provided model identifier is invalid.".into(), retry_after: None }]);
+    fake.script([Scripted::Error {
+        status: 400,
+        kind: "ValidationException",
+        message: "The provided model identifier is invalid.".into(),
+        retry_after: None,
+    }]);
     let error = brain.draft(&brief(), None).await.unwrap_err();
-    assert!(matches!(&error, PortError::Failed(m) if m.contains("ValidationException") && m.contains("identifier")), "{error:?}");
+    assert!(
+        matches!(&error, PortError::Failed(m) if m.contains("ValidationException") && m.contains("identifier")),
+        "{error:?}"
+    );
     assert_eq!(fake.requests().len(), 1);
     assert_eq!(brain.mode(), OutputMode::Native);
 }
@@ -132,7 +162,10 @@ async fn a_truncated_tool_use_is_repaired_once() {
     let (fake, brain) = brain(OutputMode::Native).await;
     fake.script([Scripted::Truncated("{\"notes\":\"".into()), answer(page_manifest("fixed"))]);
     let draft = brain.draft(&brief(), None).await.unwrap();
-    assert_eq!(draft.calls.iter().map(|c| c.stop_reason.as_str()).collect::<Vec<_>>(), ["max_tokens", "end_turn"]);
+    assert_eq!(
+        draft.calls.iter().map(|c| c.stop_reason.as_str()).collect::<Vec<_>>(),
+        ["max_tokens", "end_turn"]
+    );
     let repair = fake.requests()[1].body["messages"][0]["content"].to_string();
     assert!(repair.contains("cut short (stop reason `max_tokens`)"), "{repair}");
 }

@@ -33,7 +33,8 @@ fn settings(mode: OutputMode) -> ModelSettings {
 
 async fn brain(mode: OutputMode) -> (Fake, ModelBrain) {
     let fake = Fake::start(Flavour::OpenAi, Some(KEY)).await;
-    let transport = OpenAiTransport::new(&fake.url, "qwen2.5-coder", Some(KEY.into()), Duration::from_secs(10)).unwrap();
+    let transport =
+        OpenAiTransport::new(&fake.url, "qwen2.5-coder", Some(KEY.into()), Duration::from_secs(10)).unwrap();
     let brain = ModelBrain::new(Arc::new(transport), &Policy::default_policy().unwrap(), settings(mode));
     (fake, brain)
 }
@@ -43,7 +44,12 @@ fn user(text: &str) -> Turn {
 }
 
 fn brief() -> Brief {
-    Brief { title: Some("Chores".into()), features: vec!["list chores".into()], notes: vec!["a chores page".into()], ..Brief::default() }
+    Brief {
+        title: Some("Chores".into()),
+        features: vec!["list chores".into()],
+        notes: vec!["a chores page".into()],
+        ..Brief::default()
+    }
 }
 
 #[tokio::test]
@@ -60,7 +66,10 @@ async fn a_consultation_turn_sends_the_image_in_the_user_turn_with_native_output
 
     assert_eq!(reply.consultation.status, ConsultationStatus::NeedsConfirmation);
     assert_eq!(reply.consultation.features, vec!["list chores"]);
-    assert_eq!((reply.usage.input, reply.usage.output, reply.usage.cache_read, reply.usage.calls), (1200, 300, 800, 1));
+    assert_eq!(
+        (reply.usage.input, reply.usage.output, reply.usage.cache_read, reply.usage.calls),
+        (1200, 300, 800, 1)
+    );
     let expected_cost = (1200.0 * 2.0 + 300.0 * 10.0 + 800.0 * 0.5) / 1e6;
     assert!((reply.usage.cost_usd - expected_cost).abs() < 1e-12);
     assert_eq!(reply.calls[0].stop_reason, "stop");
@@ -74,19 +83,27 @@ async fn a_consultation_turn_sends_the_image_in_the_user_turn_with_native_output
     assert!(sent.body.get("tools").is_none());
     let messages = sent.body["messages"].as_array().unwrap();
     assert_eq!(messages[0]["role"], "system");
-    assert!(!messages[0]["content"].as_str().unwrap().contains("chores page"), "user text stays out of the system prompt");
+    assert!(
+        !messages[0]["content"].as_str().unwrap().contains("chores page"),
+        "user text stays out of the system prompt"
+    );
     let parts = messages[1]["content"].as_array().unwrap();
     assert_eq!(messages[1]["role"], "user");
     let url = parts.iter().find_map(|p| p.pointer("/image_url/url")).and_then(Value::as_str).unwrap();
     use base64::Engine as _;
-    assert_eq!(url, format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(PNG)));
+    assert_eq!(
+        url,
+        format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(PNG))
+    );
 }
 
 #[tokio::test]
 async fn a_server_without_json_schema_output_gets_a_forced_tool_call_from_then_on() {
     let (fake, brain) = brain(OutputMode::Native).await;
     fake.script([
-        Scripted::RejectNative { message: "response_format json_schema is not supported by this server".into() },
+        Scripted::RejectNative {
+            message: "response_format json_schema is not supported by this server".into(),
+        },
         answer(page_manifest("fixed")),
         answer(page_manifest("fixed")),
     ]);
@@ -100,7 +117,10 @@ async fn a_server_without_json_schema_output_gets_a_forced_tool_call_from_then_o
     assert!(requests[0].body.get("response_format").is_some());
     for later in &requests[1..] {
         assert!(later.body.get("response_format").is_none());
-        assert_eq!(later.body["tool_choice"], json!({"type": "function", "function": {"name": "gantry_manifest"}}));
+        assert_eq!(
+            later.body["tool_choice"],
+            json!({"type": "function", "function": {"name": "gantry_manifest"}})
+        );
         assert_eq!(later.body["tools"][0]["function"]["strict"], true);
     }
 }
@@ -109,8 +129,18 @@ async fn a_server_without_json_schema_output_gets_a_forced_tool_call_from_then_o
 async fn a_throttled_call_waits_and_is_retried() {
     let (fake, brain) = brain(OutputMode::Tool).await;
     fake.script([
-        Scripted::Error { status: 429, kind: "rate_limit_exceeded", message: "Rate limit reached".into(), retry_after: Some(0) },
-        Scripted::Error { status: 503, kind: "server_error", message: "overloaded".into(), retry_after: None },
+        Scripted::Error {
+            status: 429,
+            kind: "rate_limit_exceeded",
+            message: "Rate limit reached".into(),
+            retry_after: Some(0),
+        },
+        Scripted::Error {
+            status: 503,
+            kind: "server_error",
+            message: "overloaded".into(),
+            retry_after: None,
+        },
         answer(page_manifest("fixed")),
     ]);
     let draft = brain.draft(&brief(), None).await.unwrap();
@@ -121,7 +151,12 @@ async fn a_throttled_call_waits_and_is_retried() {
 #[tokio::test]
 async fn retries_are_bounded_and_end_as_a_transient_error() {
     let (fake, brain) = brain(OutputMode::Tool).await;
-    let throttled = Scripted::Error { status: 429, kind: "rate_limit_exceeded", message: "slow down".into(), retry_after: None };
+    let throttled = Scripted::Error {
+        status: 429,
+        kind: "rate_limit_exceeded",
+        message: "slow down".into(),
+        retry_after: None,
+    };
     fake.script(std::iter::repeat_n(throttled, 10));
     let error = brain.draft(&brief(), None).await.unwrap_err();
     assert!(matches!(error, PortError::Unavailable { .. }), "{error:?}");
@@ -142,7 +177,11 @@ async fn malformed_output_is_sent_back_once_with_its_error_and_then_used() {
     let repair = requests[1].body["messages"].as_array().unwrap().last().unwrap().to_string();
     assert!(repair.contains("path.traversal"), "the repair names the problem: {repair}");
     let first = requests[0].body["messages"].as_array().unwrap().len();
-    assert_eq!(requests[1].body["messages"].as_array().unwrap().len(), first, "the repair rides in the user turn");
+    assert_eq!(
+        requests[1].body["messages"].as_array().unwrap().len(),
+        first,
+        "the repair rides in the user turn"
+    );
 }
 
 #[tokio::test]
@@ -164,9 +203,17 @@ async fn output_that_stays_unusable_fails_cleanly_after_the_repair_limit() {
 #[tokio::test]
 async fn a_wrong_api_key_is_refused_without_retrying_or_echoing_it() {
     let fake = Fake::start(Flavour::OpenAi, Some(KEY)).await;
-    let transport = OpenAiTransport::new(&fake.url, "m", Some("sk-wrong".into()), Duration::from_secs(5)).unwrap();
-    let brain = ModelBrain::new(Arc::new(transport), &Policy::default_policy().unwrap(), settings(OutputMode::Native));
+    let transport =
+        OpenAiTransport::new(&fake.url, "m", Some("sk-wrong".into()), Duration::from_secs(5)).unwrap();
+    let brain = ModelBrain::new(
+        Arc::new(transport),
+        &Policy::default_policy().unwrap(),
+        settings(OutputMode::Native),
+    );
     let error = brain.draft(&brief(), None).await.unwrap_err();
-    assert!(matches!(&error, PortError::Failed(m) if m.contains("401") && !m.contains("sk-wrong")), "{error:?}");
+    assert!(
+        matches!(&error, PortError::Failed(m) if m.contains("401") && !m.contains("sk-wrong")),
+        "{error:?}"
+    );
     assert_eq!(fake.requests().len(), 1);
 }

@@ -289,7 +289,8 @@ mod tests {
 
     #[test]
     fn the_budget_counts_every_token_and_stops_at_its_limit() {
-        let mut used = TokenUsage { input: 600, output: 300, cache_read: 50, cache_write: 50, ..Default::default() };
+        let mut used =
+            TokenUsage { input: 600, output: 300, cache_read: 50, cache_write: 50, ..Default::default() };
         assert_eq!(used.total_tokens(), 1000);
         assert!(check_budget(&used, 1001).is_ok());
         assert!(within_budget(&used, 1000).is_ok());

@@ -132,7 +132,8 @@ mod tests {
         m.status = MissionStatus::Success;
         m.attempts = 2;
         m.heals = 1;
-        m.tokens = TokenUsage { input: 1200, output: 3400, cache_read: 800, calls: 3, ..TokenUsage::default() };
+        m.tokens =
+            TokenUsage { input: 1200, output: 3400, cache_read: 800, calls: 3, ..TokenUsage::default() };
         m.updated_at = t0 + Duration::milliseconds(9_500);
         let steps = [
             step(StepName::Draft, 1, t0, Some(100)),

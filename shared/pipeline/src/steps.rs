@@ -18,8 +18,8 @@ use gantry_domain::{
     BuildReport, GantryManifest, Mission, MissionId, MissionStatus, Role, StepName, StepRecord, StepStatus,
 };
 use gantry_ports::{
-    evidence_keys, Brain, DeployRequest, DesignImage, Deployer, MissionStore, ObjectStore, OutputFile, PortError,
-    PublishRequest, Publisher,
+    evidence_keys, Brain, DeployRequest, Deployer, DesignImage, MissionStore, ObjectStore, OutputFile,
+    PortError, PublishRequest, Publisher,
 };
 
 use crate::evidence_log::EvidenceLog;
@@ -320,7 +320,9 @@ impl Steps {
     /// A mission whose token budget is spent makes no more model calls: the step fails with
     /// that reason (and the mission ends FAILED).
     async fn check_budget(&self, mission: &Mission) -> StepResult<()> {
-        let Err(spent) = check_budget(&mission.tokens, self.policy.max_tokens_per_mission) else { return Ok(()) };
+        let Err(spent) = check_budget(&mission.tokens, self.policy.max_tokens_per_mission) else {
+            return Ok(());
+        };
         let reason = spent.to_string();
         self.update(&mission.id, |m| {
             m.error = Some(reason.clone());

@@ -27,8 +27,8 @@ use gantry_local::{FsObjectStore, LocalDeployer, LocalGitPublisher, SqliteStore}
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{EvidenceLog, LocalOrchestrator, Steps};
 use gantry_ports::{
-    evidence_keys, BuildJob, BuildOutcome, BuildRunner, ConsultReply, DesignImage, Draft, ExecutionState, MissionStore,
-    Orchestrator, PortError, PortResult,
+    evidence_keys, BuildJob, BuildOutcome, BuildRunner, ConsultReply, DesignImage, Draft, ExecutionState,
+    MissionStore, Orchestrator, PortError, PortResult,
 };
 use gantry_sandbox::LocalBuildRunner;
 use StepName::{Build, Deploy, Draft as DraftStep, Evidence, Finalize, Heal, Policy as PolicyStep, Publish};

@@ -11,10 +11,11 @@ use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::converse::ConverseError;
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::{
-    CachePointBlock, CachePointType, ContentBlock, ConversationRole, ImageBlock, ImageFormat as SdkImageFormat,
-    ImageSource, InferenceConfiguration, JsonSchemaDefinition, Message as SdkMessage, OutputConfig, OutputFormat,
-    OutputFormatStructure, OutputFormatType, SpecificToolChoice, SystemContentBlock, Tool, ToolChoice,
-    ToolConfiguration, ToolInputSchema, ToolSpecification,
+    CachePointBlock, CachePointType, ContentBlock, ConversationRole, ImageBlock,
+    ImageFormat as SdkImageFormat, ImageSource, InferenceConfiguration, JsonSchemaDefinition,
+    Message as SdkMessage, OutputConfig, OutputFormat, OutputFormatStructure, OutputFormatType,
+    SpecificToolChoice, SystemContentBlock, Tool, ToolChoice, ToolConfiguration, ToolInputSchema,
+    ToolSpecification,
 };
 use aws_smithy_types::{Document, Number};
 use serde_json::Value;
@@ -22,12 +23,13 @@ use serde_json::Value;
 use gantry_ports::ImageFormat;
 
 use super::transport::{
-    Answer, CallTokens, Message, ModelRequest, ModelResponse, OutputMode, Part, Speaker, StopReason, Transport,
-    TransportError,
+    Answer, CallTokens, Message, ModelRequest, ModelResponse, OutputMode, Part, Speaker, StopReason,
+    Transport, TransportError,
 };
 
 /// Stop reasons that mean the answer is cut short or malformed.
-const TRUNCATED: [&str; 4] = ["max_tokens", "malformed_tool_use", "malformed_model_output", "model_context_window_exceeded"];
+const TRUNCATED: [&str; 4] =
+    ["max_tokens", "malformed_tool_use", "malformed_model_output", "model_context_window_exceeded"];
 const MAX_ERROR_CHARS: usize = 300;
 
 pub struct BedrockTransport {
@@ -39,7 +41,8 @@ impl BedrockTransport {
     /// From the SDK's usual configuration chain (region, credentials, and
     /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` / `AWS_ENDPOINT_URL` for an emulator).
     pub fn new(sdk: &aws_config::SdkConfig, model_id: impl Into<String>) -> Self {
-        let config = aws_sdk_bedrockruntime::config::Builder::from(sdk).retry_config(RetryConfig::disabled()).build();
+        let config =
+            aws_sdk_bedrockruntime::config::Builder::from(sdk).retry_config(RetryConfig::disabled()).build();
         Self { client: aws_sdk_bedrockruntime::Client::from_conf(config), model_id: model_id.into() }
     }
 }
@@ -110,7 +113,9 @@ pub(crate) fn from_document(document: &Document) -> Value {
         }
         Document::String(s) => Value::String(s.clone()),
         Document::Array(items) => Value::Array(items.iter().map(from_document).collect()),
-        Document::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), from_document(v))).collect()),
+        Document::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), from_document(v))).collect())
+        }
     }
 }
 
@@ -124,7 +129,9 @@ fn clip(text: &str) -> String {
 fn classify<R>(error: SdkError<ConverseError, R>, mode: OutputMode) -> TransportError {
     let service = match error {
         SdkError::ServiceError(service) => service.into_err(),
-        SdkError::TimeoutError(_) => return TransportError::Unavailable("Bedrock did not answer in time".into()),
+        SdkError::TimeoutError(_) => {
+            return TransportError::Unavailable("Bedrock did not answer in time".into())
+        }
         other => {
             let detail = match &other {
                 SdkError::DispatchFailure(_) => "the request could not be sent",
@@ -142,8 +149,12 @@ fn classify<R>(error: SdkError<ConverseError, R>, mode: OutputMode) -> Transport
         | ConverseError::ServiceUnavailableException(_)
         | ConverseError::ModelErrorException(_)
         | ConverseError::ModelTimeoutException(_)
-        | ConverseError::ModelNotReadyException(_) => TransportError::Unavailable(format!("{code}: {message}")),
-        ConverseError::ValidationException(_) if mode == OutputMode::Native && about_output_format(&message) => {
+        | ConverseError::ModelNotReadyException(_) => {
+            TransportError::Unavailable(format!("{code}: {message}"))
+        }
+        ConverseError::ValidationException(_)
+            if mode == OutputMode::Native && about_output_format(&message) =>
+        {
             TransportError::UnsupportedMode(format!("{code}: {message}"))
         }
         _ => TransportError::Refused(format!("{code}: {message}")),
@@ -218,7 +229,8 @@ impl Transport for BedrockTransport {
         };
         let response = call.send().await.map_err(|e| classify(e, request.mode))?;
 
-        let content = response.output().and_then(|o| o.as_message().ok()).map(|m| m.content()).unwrap_or_default();
+        let content =
+            response.output().and_then(|o| o.as_message().ok()).map(|m| m.content()).unwrap_or_default();
         let tool_input = content.iter().find_map(|block| match block {
             ContentBlock::ToolUse(tool) if tool.name() == output.name => Some(from_document(tool.input())),
             _ => None,

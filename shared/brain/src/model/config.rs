@@ -119,7 +119,8 @@ impl BrainConfig {
 
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, BrainConfigError> {
         let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let require = |var: &'static str, brain: &'static str| get(var).ok_or(BrainConfigError::Missing { var, brain });
+        let require =
+            |var: &'static str, brain: &'static str| get(var).ok_or(BrainConfigError::Missing { var, brain });
         let kind = match get(BRAIN).as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("offline") => return Ok(Self::offline()),
             Some("bedrock") => BrainKind::Bedrock { model_id: require(BEDROCK_MODEL_ID, "bedrock")? },
@@ -131,7 +132,11 @@ impl BrainConfig {
                         message: "must be an http:// or https:// URL, e.g. http://127.0.0.1:8080/v1".into(),
                     });
                 }
-                BrainKind::OpenAi { base_url, model: require(OPENAI_MODEL, "openai")?, api_key: get(OPENAI_API_KEY) }
+                BrainKind::OpenAi {
+                    base_url,
+                    model: require(OPENAI_MODEL, "openai")?,
+                    api_key: get(OPENAI_API_KEY),
+                }
             }
             Some(other) => {
                 return Err(BrainConfigError::Invalid {
@@ -168,12 +173,18 @@ impl BrainConfig {
         };
         let timeout = number(TIMEOUT_SECS, defaults.call_timeout.as_secs())?;
         if timeout == 0 {
-            return Err(BrainConfigError::Invalid { var: TIMEOUT_SECS, message: "must be at least 1".into() });
+            return Err(BrainConfigError::Invalid {
+                var: TIMEOUT_SECS,
+                message: "must be at least 1".into(),
+            });
         }
         let settings = ModelSettings {
             mode,
-            max_output_tokens: u32::try_from(number(MAX_OUTPUT_TOKENS, u64::from(defaults.max_output_tokens))?)
-                .map_err(|_| BrainConfigError::Invalid { var: MAX_OUTPUT_TOKENS, message: "too large".into() })?,
+            max_output_tokens: u32::try_from(number(
+                MAX_OUTPUT_TOKENS,
+                u64::from(defaults.max_output_tokens),
+            )?)
+            .map_err(|_| BrainConfigError::Invalid { var: MAX_OUTPUT_TOKENS, message: "too large".into() })?,
             max_repairs: number(MAX_REPAIRS, u64::from(defaults.max_repairs))?.min(5) as u32,
             max_retries: number(MAX_RETRIES, u64::from(defaults.max_retries))?.min(10) as u32,
             call_timeout: Duration::from_secs(timeout),
@@ -221,7 +232,8 @@ impl BrainConfig {
 fn parse_prices(text: &str) -> Result<Prices, BrainConfigError> {
     let invalid = || BrainConfigError::Invalid {
         var: PRICES,
-        message: "expected four numbers, input,output,cache_read,cache_write in USD per million tokens".into(),
+        message: "expected four numbers, input,output,cache_read,cache_write in USD per million tokens"
+            .into(),
     };
     let numbers: Vec<f64> = text
         .split(',')
@@ -257,11 +269,14 @@ mod tests {
             config(&[(BRAIN, "bedrock")]).unwrap_err(),
             BrainConfigError::Missing { var: BEDROCK_MODEL_ID, brain: "bedrock" }
         );
-        let c = config(&[(BRAIN, "bedrock"), (BEDROCK_MODEL_ID, "us.anthropic.claude-sonnet-4-5-20250929-v1:0")])
-            .unwrap();
+        let c =
+            config(&[(BRAIN, "bedrock"), (BEDROCK_MODEL_ID, "us.anthropic.claude-sonnet-4-5-20250929-v1:0")])
+                .unwrap();
         assert_eq!(c.settings.mode, OutputMode::Native);
         assert!((c.settings.prices.output - 15.0).abs() < f64::EPSILON);
-        let old = config(&[(BRAIN, "bedrock"), (BEDROCK_MODEL_ID, "anthropic.claude-3-5-haiku-20241022-v1:0")]).unwrap();
+        let old =
+            config(&[(BRAIN, "bedrock"), (BEDROCK_MODEL_ID, "anthropic.claude-3-5-haiku-20241022-v1:0")])
+                .unwrap();
         assert_eq!(old.settings.mode, OutputMode::Tool);
     }
 
@@ -285,7 +300,12 @@ mod tests {
         ));
         assert!(matches!(config(&[(BRAIN, "gpt")]), Err(BrainConfigError::Invalid { var: BRAIN, .. })));
         assert!(matches!(
-            config(&[(BRAIN, "openai"), (OPENAI_BASE_URL, "http://x/v1"), (OPENAI_MODEL, "m"), (PRICES, "1,2")]),
+            config(&[
+                (BRAIN, "openai"),
+                (OPENAI_BASE_URL, "http://x/v1"),
+                (OPENAI_MODEL, "m"),
+                (PRICES, "1,2")
+            ]),
             Err(BrainConfigError::Invalid { var: PRICES, .. })
         ));
     }

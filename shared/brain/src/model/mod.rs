@@ -161,9 +161,10 @@ impl ModelBrain {
                         Err(error) => (error, text),
                     }
                 }
-                Answer::Json(value) => {
-                    (format!("the answer was cut short (stop reason `{}`)", response.stop.raw), value.to_string())
-                }
+                Answer::Json(value) => (
+                    format!("the answer was cut short (stop reason `{}`)", response.stop.raw),
+                    value.to_string(),
+                ),
                 Answer::Unparsed(text) if response.stop.truncated => {
                     (format!("the answer was cut short (stop reason `{}`)", response.stop.raw), text)
                 }

@@ -9,8 +9,8 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::transport::{
-    Answer, CallTokens, Message, ModelRequest, ModelResponse, OutputMode, Part, Speaker, StopReason, Transport,
-    TransportError,
+    Answer, CallTokens, Message, ModelRequest, ModelResponse, OutputMode, Part, Speaker, StopReason,
+    Transport, TransportError,
 };
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -114,7 +114,10 @@ fn clip(text: &str) -> String {
 fn error_message(body: &str) -> String {
     let parsed: Option<Value> = serde_json::from_str(body).ok();
     let message = parsed.as_ref().and_then(|v| {
-        v.pointer("/error/message").or_else(|| v.get("error")).or_else(|| v.get("message")).and_then(Value::as_str)
+        v.pointer("/error/message")
+            .or_else(|| v.get("error"))
+            .or_else(|| v.get("message"))
+            .and_then(Value::as_str)
     });
     clip(message.unwrap_or(body))
 }
@@ -174,20 +177,24 @@ impl Transport for OpenAiTransport {
         })?;
         let status = response.status();
         let after = retry_after(response.headers());
-        let text = response
-            .text()
-            .await
-            .map_err(|e| TransportError::Unavailable(format!("the answer could not be read: {}", e.without_url())))?;
+        let text = response.text().await.map_err(|e| {
+            TransportError::Unavailable(format!("the answer could not be read: {}", e.without_url()))
+        })?;
         if status.as_u16() == 429 {
             return Err(TransportError::Throttled { message: error_message(&text), retry_after: after });
         }
         if status.is_server_error() {
-            return Err(TransportError::Unavailable(format!("HTTP {}: {}", status.as_u16(), error_message(&text))));
+            return Err(TransportError::Unavailable(format!(
+                "HTTP {}: {}",
+                status.as_u16(),
+                error_message(&text)
+            )));
         }
         if !status.is_success() {
             let message = error_message(&text);
             let lower = message.to_ascii_lowercase();
-            let about_mode = ["response_format", "json_schema", "structured output"].iter().any(|w| lower.contains(w));
+            let about_mode =
+                ["response_format", "json_schema", "structured output"].iter().any(|w| lower.contains(w));
             return Err(if status.as_u16() == 400 && request.mode == OutputMode::Native && about_mode {
                 TransportError::UnsupportedMode(message)
             } else {

@@ -104,7 +104,8 @@ pub fn consult_messages(conversation: &[Turn], image: Option<&DesignImage>) -> V
     if messages.first().is_some_and(|m| m.speaker == Speaker::Assistant) {
         messages.insert(0, Message::user(vec![Part::Text("(the consultation continues)".into())]));
     }
-    if let (Some(image), Some(last)) = (image, messages.iter_mut().rev().find(|m| m.speaker == Speaker::User)) {
+    if let (Some(image), Some(last)) = (image, messages.iter_mut().rev().find(|m| m.speaker == Speaker::User))
+    {
         last.parts.insert(0, Part::Image(image.clone()));
         last.parts.push(Part::Text("(The attached image is the design reference.)".into()));
     }
@@ -150,7 +151,9 @@ pub fn draft_messages(brief: &Brief, image: Option<&DesignImage>) -> Vec<Message
     let mut parts = Vec::new();
     if let Some(image) = image {
         parts.push(Part::Image(image.clone()));
-        parts.push(Part::Text("The attached image is the design reference: match its layout and colours.".into()));
+        parts.push(Part::Text(
+            "The attached image is the design reference: match its layout and colours.".into(),
+        ));
     }
     parts.push(Part::Text(plan_text(brief)));
     parts.push(Part::Text("Draft the whole project now.".into()));
@@ -220,7 +223,10 @@ mod tests {
         assert!(matches!(&messages[2].parts[0], Part::Image(i) if i == &image));
         for message in &messages {
             if message.speaker == Speaker::Assistant {
-                assert!(message.parts.iter().all(|p| matches!(p, Part::Text(t) if t == "What should it be called?")));
+                assert!(message
+                    .parts
+                    .iter()
+                    .all(|p| matches!(p, Part::Text(t) if t == "What should it be called?")));
             }
         }
     }

@@ -19,16 +19,28 @@ use serde_json::{json, Value};
 /// native structured output, a tool call for the forced tool).
 #[derive(Debug, Clone)]
 pub enum Scripted {
-    Answer { value: Value, input: u64, output: u64, cache_read: u64 },
+    Answer {
+        value: Value,
+        input: u64,
+        output: u64,
+        cache_read: u64,
+    },
     /// A text answer that is not JSON.
     Text(String),
     /// An answer cut off at the token limit.
     Truncated(String),
     /// An error: status, error type (Bedrock's `x-amzn-ErrorType`, OpenAI's `error.type`),
     /// message, and a `Retry-After` in seconds.
-    Error { status: u16, kind: &'static str, message: String, retry_after: Option<u64> },
+    Error {
+        status: u16,
+        kind: &'static str,
+        message: String,
+        retry_after: Option<u64>,
+    },
     /// Refuses native structured output as the providers do; a tool-mode request gets `then`.
-    RejectNative { message: String },
+    RejectNative {
+        message: String,
+    },
 }
 
 pub fn answer(value: Value) -> Scripted {
@@ -94,24 +106,36 @@ impl Fake {
     }
 }
 
-fn openai_error(status: u16, kind: &str, message: &str, retry_after: Option<u64>) -> Response {
+fn openai_error(status: u16, kind: &str, message: &str, retry_after: Option<u64>) -> Box<Response> {
     let mut headers = HeaderMap::new();
     if let Some(secs) = retry_after {
         headers.insert("retry-after", secs.to_string().parse().unwrap());
     }
     let body = json!({"error": {"message": message, "type": kind, "param": null, "code": kind}});
-    (StatusCode::from_u16(status).unwrap(), headers, axum::Json(body)).into_response()
+    Box::new((StatusCode::from_u16(status).unwrap(), headers, axum::Json(body)).into_response())
 }
 
-fn bedrock_error(status: u16, kind: &str, message: &str) -> Response {
+fn bedrock_error(status: u16, kind: &str, message: &str) -> Box<Response> {
     let mut headers = HeaderMap::new();
-    headers.insert("x-amzn-errortype", format!("{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/").parse().unwrap());
+    headers.insert(
+        "x-amzn-errortype",
+        format!("{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/").parse().unwrap(),
+    );
     headers.insert("x-amzn-requestid", "00000000-0000-0000-0000-000000000000".parse().unwrap());
-    (StatusCode::from_u16(status).unwrap(), headers, axum::Json(json!({"message": message}))).into_response()
+    Box::new(
+        (StatusCode::from_u16(status).unwrap(), headers, axum::Json(json!({"message": message})))
+            .into_response(),
+    )
 }
 
 /// What the request asked for, or why it is malformed.
-fn check_openai(method: &Method, path: &str, headers: &HeaderMap, body: &Value, key: Option<&str>) -> Result<bool, Response> {
+fn check_openai(
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &Value,
+    key: Option<&str>,
+) -> Result<bool, Box<Response>> {
     if method != Method::POST || path != "/v1/chat/completions" {
         return Err(openai_error(404, "not_found", "unknown route", None));
     }
@@ -139,7 +163,10 @@ fn check_openai(method: &Method, path: &str, headers: &HeaderMap, body: &Value, 
                     Some("text") if part.get("text").is_some_and(Value::is_string) => {}
                     Some("image_url")
                         if role == "user"
-                            && part.pointer("/image_url/url").and_then(Value::as_str).is_some_and(|u| u.starts_with("data:image/")) => {}
+                            && part
+                                .pointer("/image_url/url")
+                                .and_then(Value::as_str)
+                                .is_some_and(|u| u.starts_with("data:image/")) => {}
                     _ => return bad("invalid content part"),
                 }
             }
@@ -152,7 +179,8 @@ fn check_openai(method: &Method, path: &str, headers: &HeaderMap, body: &Value, 
         (false, true) => {
             let name = body.pointer("/tools/0/function/name").and_then(Value::as_str);
             let forced = body.pointer("/tool_choice/function/name").and_then(Value::as_str);
-            if name.is_none() || name != forced || body.pointer("/tools/0/function/parameters/type").is_none() {
+            if name.is_none() || name != forced || body.pointer("/tools/0/function/parameters/type").is_none()
+            {
                 return bad("tool_choice must name a declared function with parameters");
             }
             Ok(false)
@@ -161,13 +189,21 @@ fn check_openai(method: &Method, path: &str, headers: &HeaderMap, body: &Value, 
     }
 }
 
-fn check_bedrock(method: &Method, path: &str, headers: &HeaderMap, body: &Value) -> Result<bool, Response> {
+fn check_bedrock(
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &Value,
+) -> Result<bool, Box<Response>> {
     let bad = |m: &str| Err(bedrock_error(400, "ValidationException", m));
     let model = path.strip_prefix("/model/").and_then(|rest| rest.strip_suffix("/converse"));
     if method != Method::POST || model.is_none_or(str::is_empty) {
         return Err(bedrock_error(404, "UnknownOperationException", "unknown operation"));
     }
-    let signed = headers.get("authorization").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256 Credential="));
+    let signed = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256 Credential="));
     if !signed || headers.get("x-amz-date").is_none() {
         return Err(bedrock_error(403, "AccessDeniedException", "missing SigV4 authentication"));
     }
@@ -181,8 +217,12 @@ fn check_bedrock(method: &Method, path: &str, headers: &HeaderMap, body: &Value)
         }
         for block in m.get("content").and_then(Value::as_array).into_iter().flatten() {
             if let Some(image) = block.get("image") {
-                let format_ok = image.get("format").and_then(Value::as_str).is_some_and(|f| ["png", "jpeg", "gif", "webp"].contains(&f));
-                let bytes_ok = image.pointer("/source/bytes").and_then(Value::as_str).is_some_and(|b| !b.is_empty());
+                let format_ok = image
+                    .get("format")
+                    .and_then(Value::as_str)
+                    .is_some_and(|f| ["png", "jpeg", "gif", "webp"].contains(&f));
+                let bytes_ok =
+                    image.pointer("/source/bytes").and_then(Value::as_str).is_some_and(|b| !b.is_empty());
                 if expected != "user" || !format_ok || !bytes_ok {
                     return bad("invalid image block");
                 }
@@ -215,7 +255,10 @@ fn check_bedrock(method: &Method, path: &str, headers: &HeaderMap, body: &Value)
             let spec = body.pointer("/toolConfig/tools/0/toolSpec");
             let name = spec.and_then(|s| s.get("name")).and_then(Value::as_str);
             let forced = body.pointer("/toolConfig/toolChoice/tool/name").and_then(Value::as_str);
-            if name.is_none() || name != forced || spec.and_then(|s| s.pointer("/inputSchema/json/type")).is_none() {
+            if name.is_none()
+                || name != forced
+                || spec.and_then(|s| s.pointer("/inputSchema/json/type")).is_none()
+            {
                 return bad("toolChoice.tool must name a declared tool with an inputSchema");
             }
             Ok(false)
@@ -224,28 +267,39 @@ fn check_bedrock(method: &Method, path: &str, headers: &HeaderMap, body: &Value)
     }
 }
 
-async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(shared): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_owned();
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return match shared.flavour {
-            Flavour::OpenAi => openai_error(400, "invalid_request_error", "the body is not JSON", None),
-            Flavour::Bedrock => bedrock_error(400, "SerializationException", "the body is not JSON"),
+            Flavour::OpenAi => *openai_error(400, "invalid_request_error", "the body is not JSON", None),
+            Flavour::Bedrock => *bedrock_error(400, "SerializationException", "the body is not JSON"),
         };
     };
-    shared.requests.lock().unwrap().push(Recorded { method: method.to_string(), path: path.clone(), headers: headers.clone(), body: body.clone() });
+    shared.requests.lock().unwrap().push(Recorded {
+        method: method.to_string(),
+        path: path.clone(),
+        headers: headers.clone(),
+        body: body.clone(),
+    });
     let native = match shared.flavour {
         Flavour::OpenAi => check_openai(&method, &path, &headers, &body, shared.api_key.as_deref()),
         Flavour::Bedrock => check_bedrock(&method, &path, &headers, &body),
     };
     let native = match native {
         Ok(native) => native,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let next = shared.script.lock().unwrap().pop_front();
     let Some(next) = next else {
         return match shared.flavour {
-            Flavour::OpenAi => openai_error(500, "server_error", "the fake's script ran out", None),
-            Flavour::Bedrock => bedrock_error(500, "InternalServerException", "the fake's script ran out"),
+            Flavour::OpenAi => *openai_error(500, "server_error", "the fake's script ran out", None),
+            Flavour::Bedrock => *bedrock_error(500, "InternalServerException", "the fake's script ran out"),
         };
     };
     let tool_name = match shared.flavour {
@@ -256,23 +310,35 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers:
     .unwrap_or("answer")
     .to_owned();
     match (shared.flavour, next) {
-        (Flavour::OpenAi, Scripted::RejectNative { message }) if native => openai_error(400, "invalid_request_error", &message, None),
-        (Flavour::Bedrock, Scripted::RejectNative { message }) if native => bedrock_error(400, "ValidationException", &message),
+        (Flavour::OpenAi, Scripted::RejectNative { message }) if native => {
+            *openai_error(400, "invalid_request_error", &message, None)
+        }
+        (Flavour::Bedrock, Scripted::RejectNative { message }) if native => {
+            *bedrock_error(400, "ValidationException", &message)
+        }
         (_, Scripted::RejectNative { .. }) => panic!("RejectNative scripted for a tool-mode request"),
-        (Flavour::OpenAi, Scripted::Error { status, kind, message, retry_after }) => openai_error(status, kind, &message, retry_after),
-        (Flavour::Bedrock, Scripted::Error { status, kind, message, .. }) => bedrock_error(status, kind, &message),
+        (Flavour::OpenAi, Scripted::Error { status, kind, message, retry_after }) => {
+            *openai_error(status, kind, &message, retry_after)
+        }
+        (Flavour::Bedrock, Scripted::Error { status, kind, message, .. }) => {
+            *bedrock_error(status, kind, &message)
+        }
         (Flavour::OpenAi, scripted) => {
             let (message, finish, usage) = match scripted {
-                Scripted::Answer { value, input, output, cache_read } if native => {
-                    (json!({"role": "assistant", "content": value.to_string()}), "stop", (input, output, cache_read))
-                }
+                Scripted::Answer { value, input, output, cache_read } if native => (
+                    json!({"role": "assistant", "content": value.to_string()}),
+                    "stop",
+                    (input, output, cache_read),
+                ),
                 Scripted::Answer { value, input, output, cache_read } => (
                     json!({"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": tool_name, "arguments": value.to_string()}}]}),
                     "tool_calls",
                     (input, output, cache_read),
                 ),
                 Scripted::Text(text) => (json!({"role": "assistant", "content": text}), "stop", (100, 50, 0)),
-                Scripted::Truncated(text) => (json!({"role": "assistant", "content": text}), "length", (100, 50, 0)),
+                Scripted::Truncated(text) => {
+                    (json!({"role": "assistant", "content": text}), "length", (100, 50, 0))
+                }
                 _ => unreachable!(),
             };
             let body = json!({
@@ -313,10 +379,11 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers:
 
 /// A 1×1 PNG.
 pub const PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
-    0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d,
-    0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00,
+    0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05,
+    0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42,
+    0x60, 0x82,
 ];
 
 /// A consultation answer.
