@@ -94,6 +94,7 @@ pub fn document() -> Value {
                     "status": {"enum": ["AWAITING_INPUT", "QUEUED", "DRAFTING", "VALIDATING", "BUILDING", "HEALING", "DEPLOYING", "PUBLISHING", "DEPLOYED", "PR_OPENED", "SUCCESS", "BLOCKED", "FAILED", "TIMEOUT", "CANCELLED", "EXPIRED"]},
                     "speech": {"type": "string"}, "attempts": {"type": "integer"}, "url": {"type": "string"}, "pr_url": {"type": "string"}, "branch": {"type": "string"},
                     "trace_url": {"type": "string"}, "evidence_url": {"type": "string"}, "error": {"type": "string"},
+                    "usage": {"type": "object", "description": "model usage of the mission (docs/brain.md)", "properties": {"input_tokens": {"type": "integer"}, "output_tokens": {"type": "integer"}, "cache_read_tokens": {"type": "integer"}, "cache_write_tokens": {"type": "integer"}, "model_calls": {"type": "integer"}, "cost_usd": {"type": "number"}}},
                     "steps": {"type": "array", "items": {"type": "object", "properties": {"name": {"enum": ["draft", "policy", "build", "heal", "deploy", "publish", "evidence", "finalize"]}, "status": {"type": "string"}, "attempt": {"type": "integer"}, "started_at": {"type": "string"}, "ended_at": {"type": "string"}, "detail": {"type": "string"}}}},
                     "created_at": {"type": "string"}, "updated_at": {"type": "string"}
                 }}

@@ -73,17 +73,6 @@ impl std::fmt::Debug for BrainConfig {
     }
 }
 
-impl PartialEq for ModelSettings {
-    fn eq(&self, other: &Self) -> bool {
-        self.mode == other.mode
-            && self.max_output_tokens == other.max_output_tokens
-            && self.max_repairs == other.max_repairs
-            && self.max_retries == other.max_retries
-            && self.call_timeout == other.call_timeout
-            && self.prices == other.prices
-    }
-}
-
 /// Prices in USD per million tokens (input, output, cache read, cache write) by model family,
 /// for the cost estimate; override with `GANTRY_BRAIN_PRICES`. Local models cost nothing.
 const PRICE_TABLE: [(&str, Prices); 6] = [

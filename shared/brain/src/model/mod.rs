@@ -58,7 +58,7 @@ impl Prices {
 }
 
 /// How a model brain calls its model.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelSettings {
     /// The structured-output mode to start with; a provider refusing it switches to the tool.
     pub mode: OutputMode,
@@ -208,6 +208,7 @@ impl ModelBrain {
             calls: 1,
         };
         tracing::info!(
+            provider = self.transport.provider(),
             model_id = self.transport.model_id(),
             stop_reason = %response.stop.raw,
             input_tokens = usage.input,
