@@ -217,3 +217,29 @@ async fn a_wrong_api_key_is_refused_without_retrying_or_echoing_it() {
     );
     assert_eq!(fake.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn the_configured_openai_brain_reaches_gantry_openai_base_url() {
+    use gantry_brain::model::config::{BrainConfig, BRAIN, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL};
+
+    let fake = Fake::start(Flavour::OpenAi, Some(KEY)).await;
+    let vars = [
+        (BRAIN, "openai"),
+        (OPENAI_BASE_URL, fake.url.as_str()),
+        (OPENAI_MODEL, "llama3.2"),
+        (OPENAI_API_KEY, KEY),
+    ];
+    let config =
+        BrainConfig::from_lookup(&|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()))
+            .unwrap();
+    assert!(!format!("{config:?}").contains(KEY));
+    let brain = config.build(&Policy::default_policy().unwrap(), None).await.unwrap();
+
+    fake.script([answer(consultation("question", "What should it be called?", &[]))]);
+    let reply = brain.consult(None, &[user("a chores page")], None).await.unwrap();
+    assert_eq!(reply.consultation.question.as_deref(), Some("What should it be called?"));
+    assert_eq!(reply.usage.cost_usd, 0.0, "a local model costs nothing unless prices are configured");
+    let sent = &fake.requests()[0];
+    assert_eq!(sent.body["model"], "llama3.2");
+    assert_eq!(sent.headers["authorization"], format!("Bearer {KEY}").as_str());
+}
