@@ -363,3 +363,28 @@ impl Collector {
         PolicyVerdict { allowed: self.violations.is_empty(), violations: self.violations }
     }
 }
+
+#[cfg(test)]
+mod brain_budget_tests {
+    use super::*;
+
+    #[test]
+    fn the_token_budget_is_read_defaulted_and_never_zero() {
+        assert_eq!(Policy::default_policy().unwrap().max_tokens_per_mission, 2_000_000);
+        let set =
+            DEFAULT_POLICY_YAML.replace("max_tokens_per_mission: 2000000", "max_tokens_per_mission: 5000");
+        assert_eq!(Policy::from_yaml(&set).unwrap().max_tokens_per_mission, 5000);
+        let zero =
+            DEFAULT_POLICY_YAML.replace("max_tokens_per_mission: 2000000", "max_tokens_per_mission: 0");
+        let error = Policy::from_yaml(&zero).unwrap_err().to_string();
+        assert!(error.contains("brain.max_tokens_per_mission"), "{error}");
+        let without = DEFAULT_POLICY_YAML.replace("brain:\n  max_tokens_per_mission: 2000000\n", "");
+        assert_ne!(without, DEFAULT_POLICY_YAML);
+        assert_eq!(
+            Policy::from_yaml(&without).unwrap().max_tokens_per_mission,
+            DEFAULT_MAX_TOKENS_PER_MISSION
+        );
+        let misspelt = DEFAULT_POLICY_YAML.replace("max_tokens_per_mission:", "max_token_per_mission:");
+        assert!(Policy::from_yaml(&misspelt).is_err(), "unknown keys are refused");
+    }
+}
