@@ -324,3 +324,74 @@ mod toml_like {
         manifest
     }
 }
+
+/// The text of a `!Sub "…"` (or a plain string).
+fn sub_text(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Sub" => tagged.value.as_str(),
+        other => other.as_str(),
+    }
+}
+
+#[test]
+fn the_brain_comes_from_the_parameters_and_only_its_callers_may_invoke_that_one_model() {
+    use gantry_brain::model::config::{BrainConfig, BEDROCK_MODEL_ID, BRAIN};
+
+    let template = Template::load();
+    let params = &template.doc["Parameters"];
+    let offered: Vec<&str> =
+        params["Brain"]["AllowedValues"].as_sequence().unwrap().iter().filter_map(Value::as_str).collect();
+    for brain in &offered {
+        let model = params["BedrockModelId"]["Default"].as_str().unwrap().to_owned();
+        let config = BrainConfig::from_lookup(&|name| match name {
+            BRAIN => Some(brain.to_string()),
+            BEDROCK_MODEL_ID => Some(model.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|e| panic!("the Brain parameter value {brain} does not configure: {e}"));
+        assert_eq!(config.name(), *brain);
+    }
+
+    // The API (consultations) and the draft and heal steps build the brain from these two.
+    let callers = ["ApiFunction", "DraftFunction", "HealFunction"];
+    for name in callers {
+        let env = template.environment(template.resource(name));
+        assert_eq!(target_of(&env[BRAIN]).as_deref(), Some("Brain"), "{name}");
+        assert_eq!(target_of(&env[BEDROCK_MODEL_ID]).as_deref(), Some("BedrockModelId"), "{name}");
+    }
+
+    // Exactly those functions hold the Bedrock policy.
+    let holders: BTreeSet<&str> = template
+        .of_type("AWS::Serverless::Function")
+        .filter(|(_, f)| {
+            f["Properties"]["Policies"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .any(|p| target_of(p).as_deref() == Some("BedrockInvokePolicy"))
+        })
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(holders, callers.into_iter().collect());
+
+    // And the policy allows bedrock:InvokeModel on the configured model only.
+    let statements = template.resource("BedrockInvokePolicy")["Properties"]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .expect("statements");
+    for statement in statements {
+        assert_eq!(statement["Action"].as_str(), Some("bedrock:InvokeModel"));
+        let resources: Vec<&Value> = match &statement["Resource"] {
+            Value::Sequence(list) => list.iter().collect(),
+            one => vec![one],
+        };
+        for resource in resources {
+            let arn = sub_text(resource).expect("an ARN");
+            let scoped = arn.ends_with("/${BedrockModelId}");
+            let through_profile =
+                statement["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"].clone();
+            let via = sub_text(&through_profile)
+                .is_some_and(|p| p.ends_with("inference-profile/${BedrockModelId}"));
+            assert!(scoped || via, "{arn} is not limited to the configured model");
+        }
+    }
+}

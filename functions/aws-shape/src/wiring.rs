@@ -10,10 +10,12 @@ use gantry_api::{AppState, Mode};
 use gantry_aws::ecs::EcsBuildTasks;
 use gantry_aws::secrets::{Secrets, SecretsError};
 use gantry_aws::{DynamoRateLimiter, DynamoStore, KmsSigner, S3ObjectStore, StepFunctionsOrchestrator};
+use gantry_brain::model::config::{BrainConfig, BrainConfigError};
 use gantry_brain::OfflineBrain;
 use gantry_domain::policy::Policy;
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{load_policy, CleanupDeps, EvidenceLog, PolicyFileError, Step, Steps};
+use gantry_ports::Brain;
 
 use crate::config::{ApiConfig, CleanupConfig, ConfigError, Resources, StepsConfig, STEP};
 use crate::stand_ins::{NoMissionFiles, NotConfiguredDeployer, NotConfiguredPublisher};
@@ -30,6 +32,14 @@ pub enum WiringError {
     Secrets(#[from] SecretsError),
     #[error(transparent)]
     Policy(#[from] PolicyFileError),
+    #[error(transparent)]
+    Brain(#[from] BrainConfigError),
+}
+
+/// The brain `GANTRY_BRAIN` selects (offline when unset); Bedrock shares the SDK configuration.
+pub async fn brain(sdk: &SdkConfig, policy: &Policy) -> Result<Arc<dyn Brain>, WiringError> {
+    let config = BrainConfig::from_lookup(&crate::config::process_env)?;
+    Ok(config.build(policy, Some(sdk)).await?)
 }
 
 /// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`).
@@ -69,7 +79,8 @@ pub async fn api_secrets(sdk: &SdkConfig, config: &ApiConfig) -> Result<Secrets,
     Ok(Secrets::load(Some(&client), config.secret_arn.as_deref()).await?)
 }
 
-/// The router's state over AWS resources, given the password hash and token-signing key.
+/// The router's state over AWS resources, given the password hash and token-signing key,
+/// with the offline brain: entry points replace it with `brain()`.
 pub fn api_state_with(
     sdk: &SdkConfig,
     config: &ApiConfig,
@@ -110,7 +121,9 @@ pub async fn api_state(config: &ApiConfig) -> Result<AppState, WiringError> {
     let secrets = api_secrets(&sdk, config).await?;
     let password_hash = secrets.require_password_hash()?.to_owned();
     let token_key = secrets.require_token_key()?.to_vec();
-    api_state_with(&sdk, config, password_hash, token_key)
+    let mut state = api_state_with(&sdk, config, password_hash, token_key)?;
+    state.brain = brain(&sdk, &state.policy).await?;
+    Ok(state)
 }
 
 /// The step handlers over AWS resources, evidence signed by the KMS key.
@@ -120,13 +133,14 @@ pub fn steps_with(
     signing_key_id: &str,
     evidence_retention: std::time::Duration,
     policy: Policy,
+    brain: Arc<dyn Brain>,
 ) -> Steps {
     let data = data_adapters(sdk, resources, evidence_retention);
     let signer = Arc::new(KmsSigner::new(aws_sdk_kms::Client::new(sdk), signing_key_id));
     Steps {
         store: Arc::new(data.store),
         objects: data.objects.clone(),
-        brain: Arc::new(OfflineBrain),
+        brain,
         deployer: Arc::new(NotConfiguredDeployer),
         publisher: Arc::new(NotConfiguredPublisher),
         evidence: EvidenceLog { objects: data.objects, evidence: data.evidence, signer },
@@ -146,7 +160,11 @@ pub async fn steps(config: &StepsConfig) -> Result<(Step, Steps), WiringError> {
     })?;
     let policy = load_policy(config.policy.as_deref())?;
     let sdk = sdk_config().await;
-    Ok((step, steps_with(&sdk, &config.resources, &config.signing_key_id, config.evidence_retention, policy)))
+    let brain = brain(&sdk, &policy).await?;
+    Ok((
+        step,
+        steps_with(&sdk, &config.resources, &config.signing_key_id, config.evidence_retention, policy, brain),
+    ))
 }
 
 /// What the cleanup runner works with.

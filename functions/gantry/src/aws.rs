@@ -40,6 +40,7 @@ pub async fn run(addr: SocketAddr, public_url: Option<String>) -> anyhow::Result
     let public_base = public_url.or(config.public_url.clone()).unwrap_or_else(|| format!("http://{bound}"));
 
     let mut state = wiring::api_state_with(&sdk, &config, password_hash, token_key)?;
+    state.brain = wiring::brain(&sdk, &state.policy).await?;
     let mut api_config = (*state.config).clone();
     // A Secure cookie never comes back over plain http, so only behind HTTPS.
     api_config.secure_cookie = public_base.starts_with("https://");

@@ -76,7 +76,7 @@ pub async fn build(
     };
     let now = Utc::now();
     let turn = Turn { role: Role::User, content: prompt.to_owned(), at: now };
-    let reply = OfflineBrain.consult(None, std::slice::from_ref(&turn), false).await?;
+    let reply = OfflineBrain.consult(None, std::slice::from_ref(&turn), None).await?;
     let mut consultation = reply.consultation;
     consultation.status = ConsultationStatus::ReadyToBuild;
     consultation.question = None;
@@ -101,7 +101,7 @@ async fn run_build(
     given: Option<GantryManifest>,
     options: BuildOptions,
 ) -> anyhow::Result<ExitCode> {
-    let local = Local::open(data_dir, &public_base(options.addr.as_deref()), policy)?;
+    let local = Local::open_configured(data_dir, &public_base(options.addr.as_deref()), policy).await?;
     if let Some(manifest) = given {
         let key = format!("missions/{}/given-manifest.json", mission.id);
         local.objects.put(&key, &serde_json::to_vec(&manifest)?, "application/json").await?;

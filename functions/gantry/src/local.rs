@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use gantry_brain::model::config::BrainConfig;
 use gantry_brain::OfflineBrain;
 use gantry_domain::policy::Policy;
 use gantry_local::signer::Ed25519FileSigner;
@@ -16,6 +17,7 @@ use gantry_local::{
 pub use gantry_pipeline::load_policy;
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{CleanupDeps, EvidenceLog, LocalOrchestrator, Steps};
+use gantry_ports::Brain;
 use gantry_sandbox::{make_private_dir, make_private_file, LocalBuildRunner};
 
 pub struct Local {
@@ -28,6 +30,7 @@ pub struct Local {
     /// The builds this process runs, for cleanup's overdue-build rule.
     pub builds: Arc<TrackedBuildRunner>,
     pub limiter: Arc<MemoryRateLimiter>,
+    pub brain: Arc<dyn Brain>,
     pub secret: Vec<u8>,
     /// The evidence signing key: packs of this installation's missions must carry its signature.
     pub signer: Arc<Ed25519FileSigner>,
@@ -56,7 +59,30 @@ fn server_secret(dir: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 impl Local {
+    /// Opens the data dir with the offline brain (for commands that draft nothing).
     pub fn open(data_dir: &Path, public_base: &str, policy_path: Option<&Path>) -> anyhow::Result<Self> {
+        Self::open_with_brain(data_dir, public_base, policy_path, Arc::new(OfflineBrain))
+    }
+
+    /// Opens the data dir with the brain `GANTRY_BRAIN` selects (offline when unset).
+    pub async fn open_configured(
+        data_dir: &Path,
+        public_base: &str,
+        policy_path: Option<&Path>,
+    ) -> anyhow::Result<Self> {
+        let config = BrainConfig::from_lookup(&|name| std::env::var(name).ok())
+            .context("cannot configure the brain")?;
+        let policy = load_policy(policy_path)?;
+        let brain = config.build(&policy, None).await.context("cannot configure the brain")?;
+        Self::open_with_brain(data_dir, public_base, policy_path, brain)
+    }
+
+    pub fn open_with_brain(
+        data_dir: &Path,
+        public_base: &str,
+        policy_path: Option<&Path>,
+        brain: Arc<dyn Brain>,
+    ) -> anyhow::Result<Self> {
         // Private to the server's uid: an audit (as the sandbox user) reaches none of it.
         make_private_dir(data_dir)
             .with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
@@ -84,7 +110,7 @@ impl Local {
         let steps = Steps {
             store: Arc::new(store.clone()),
             objects: objects.clone(),
-            brain: Arc::new(OfflineBrain),
+            brain: brain.clone(),
             deployer: Arc::new(LocalDeployer::new(data_dir.join("previews"), public_base)),
             publisher: Arc::new(LocalGitPublisher::new(data_dir.join("repos"))),
             evidence: EvidenceLog {
@@ -107,6 +133,7 @@ impl Local {
             orchestrator,
             builds,
             limiter: Arc::new(MemoryRateLimiter::new()),
+            brain,
             secret,
             signer,
         })

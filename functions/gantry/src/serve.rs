@@ -11,7 +11,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use gantry_api::{auth, router, ApiConfig, AppState, ClientIp, Mode, PreviewOrigins};
-use gantry_brain::OfflineBrain;
 use gantry_pipeline::{run_cleanup, CleanupConfig, CleanupDeps};
 
 use crate::local::Local;
@@ -116,7 +115,11 @@ fn origin_of(url: &str) -> &str {
 
 /// The previews' origins: `--preview-url` when given, else `http://{id}.localhost:{port}`. The
 /// page may frame them from its public address, and from the loopback names of a local server.
-fn preview_origins(template: Option<&str>, bound: SocketAddr, public_base: &str) -> anyhow::Result<PreviewOrigins> {
+fn preview_origins(
+    template: Option<&str>,
+    bound: SocketAddr,
+    public_base: &str,
+) -> anyhow::Result<PreviewOrigins> {
     let origins = match template {
         Some(template) => PreviewOrigins::parse(template).context("--preview-url (GANTRY_PREVIEW_URL)")?,
         None => PreviewOrigins::localhost(bound.port()),
@@ -146,7 +149,7 @@ pub async fn run(
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
     let public_base = public_url.unwrap_or_else(|| format!("http://{bound}"));
-    let local = Local::open(data_dir, &public_base, policy)?;
+    let local = Local::open_configured(data_dir, &public_base, policy).await?;
 
     let mut config = ApiConfig::new(Mode::Local, password_hash, local.secret.clone());
     config.preview_root = Some(local.data_dir.join("previews"));
@@ -158,7 +161,7 @@ pub async fn run(
         evidence: local.evidence.clone(),
         evidence_key: local.signer.clone(),
         orchestrator: local.orchestrator.clone(),
-        brain: Arc::new(OfflineBrain),
+        brain: local.brain.clone(),
         limiter: local.limiter.clone(),
         policy: local.policy.clone(),
         config: Arc::new(config),

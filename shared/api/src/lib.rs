@@ -1,5 +1,8 @@
-//! Gantry's HTTP contract (`../shared/DESIGN.md`, "HTTP API"): one axum router, served by the `api`
+//! Gantry's HTTP contract (`docs/architecture.md`, "HTTP API"): one axum router, served by the `api`
 //! Lambda through `lambda_http` and by `gantry serve` on hyper.
+
+// The OpenAPI document is one large `json!` literal.
+#![recursion_limit = "256"]
 
 pub mod auth;
 pub mod error;

@@ -96,6 +96,7 @@ pub fn document() -> Value {
                     "trace_url": {"type": "string"}, "evidence_url": {"type": "string"}, "error": {"type": "string"},
                     "features": {"type": "array", "items": {"type": "object", "required": ["name", "built", "checked"], "properties": {"name": {"type": "string"}, "built": {"type": "boolean"}, "checked": {"type": "boolean"}, "detail": {"type": "string"}}}},
                     "delivery": {"type": "string", "description": "built N of M features; not built: …"},
+                    "usage": {"type": "object", "description": "model usage of the mission (docs/brain.md)", "properties": {"input_tokens": {"type": "integer"}, "output_tokens": {"type": "integer"}, "cache_read_tokens": {"type": "integer"}, "cache_write_tokens": {"type": "integer"}, "model_calls": {"type": "integer"}, "cost_usd": {"type": "number"}}},
                     "steps": {"type": "array", "items": {"type": "object", "properties": {"name": {"enum": ["draft", "policy", "build", "heal", "deploy", "publish", "evidence", "finalize"]}, "status": {"type": "string"}, "attempt": {"type": "integer"}, "started_at": {"type": "string"}, "ended_at": {"type": "string"}, "detail": {"type": "string"}}}},
                     "created_at": {"type": "string"}, "updated_at": {"type": "string"}
                 }}

@@ -68,6 +68,31 @@ impl From<&StepRecord> for StepView {
     }
 }
 
+/// A mission's model usage as the contract shows it (`usage` in status and metrics).
+#[derive(Debug, Serialize)]
+pub struct UsageView {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    pub model_calls: u32,
+    /// Estimated from the configured price table, rounded to a millionth of a dollar.
+    pub cost_usd: f64,
+}
+
+impl From<&gantry_domain::mission::TokenUsage> for UsageView {
+    fn from(t: &gantry_domain::mission::TokenUsage) -> Self {
+        Self {
+            input_tokens: t.input,
+            output_tokens: t.output,
+            cache_read_tokens: t.cache_read,
+            cache_write_tokens: t.cache_write,
+            model_calls: t.calls,
+            cost_usd: (t.cost_usd * 1e6).round() / 1e6,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct StatusView {
     pub mission_id: String,
@@ -101,6 +126,7 @@ pub struct StatusView {
     /// "built N of M features; not built: X, Y", once a build has reported on the plan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<String>,
+    pub usage: UsageView,
     pub steps: Vec<StepView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -131,6 +157,7 @@ impl StatusView {
             publish: mission.publish,
             delivery: built.then(|| Delivery::of(&features).summary()),
             features,
+            usage: UsageView::from(&mission.tokens),
             steps: steps.iter().map(StepView::from).collect(),
             created_at: mission.created_at,
             updated_at: mission.updated_at,
@@ -180,7 +207,12 @@ impl GitHint {
         let dir = name.strip_suffix(".git").unwrap_or(name);
         let dir = if dir.is_empty() { "app" } else { dir };
         Some(Self {
-            clone: format!("git clone --branch {} {} {}", shell_word(branch), shell_word(repo), shell_word(dir)),
+            clone: format!(
+                "git clone --branch {} {} {}",
+                shell_word(branch),
+                shell_word(repo),
+                shell_word(dir)
+            ),
             push: format!("git -C {} push <your-remote-url> HEAD:main", shell_word(dir)),
         })
     }
@@ -365,7 +397,8 @@ mod tests {
 
     #[test]
     fn a_local_preview_is_announced_on_its_own_origin() {
-        let mut m = Mission::new(gantry_domain::Subject::new("o"), "Todo", MissionStatus::Success, Utc::now());
+        let mut m =
+            Mission::new(gantry_domain::Subject::new("o"), "Todo", MissionStatus::Success, Utc::now());
         let origins = PreviewOrigins::localhost(9000);
         for stored in [format!("http://127.0.0.1:8080/preview/{}/", m.id), format!("/preview/{}/", m.id)] {
             m.url = Some(stored);

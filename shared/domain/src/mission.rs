@@ -10,17 +10,76 @@ use crate::consultation::Consultation;
 use crate::ids::{MissionId, Subject};
 use crate::status::{MissionStatus, TransitionError};
 
-/// Token usage reported by a brain, summed over a mission.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Token usage reported by a brain, summed over a mission (or one call).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct TokenUsage {
     pub input: u64,
     pub output: u64,
+    /// Input tokens served from the provider's prompt cache.
+    #[serde(default)]
+    pub cache_read: u64,
+    /// Input tokens written to the provider's prompt cache.
+    #[serde(default)]
+    pub cache_write: u64,
+    /// Estimated from the configured price table; 0 for local models and the offline brain.
+    #[serde(default)]
+    pub cost_usd: f64,
+    /// Model calls counted in this usage.
+    #[serde(default)]
+    pub calls: u32,
 }
 
 impl TokenUsage {
     pub fn add(&mut self, other: TokenUsage) {
         self.input += other.input;
         self.output += other.output;
+        self.cache_read += other.cache_read;
+        self.cache_write += other.cache_write;
+        self.cost_usd += other.cost_usd;
+        self.calls += other.calls;
+    }
+
+    /// Every token processed, as the mission's budget counts them.
+    pub fn total_tokens(&self) -> u64 {
+        self.input + self.output + self.cache_read + self.cache_write
+    }
+}
+
+/// One model call, as recorded in the evidence: which model, why it stopped, what it used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCall {
+    pub model_id: String,
+    /// The provider's stop reason as it said it (`end_turn`, `tool_use`, `max_tokens`, `stop`, …).
+    pub stop_reason: String,
+    pub usage: TokenUsage,
+}
+
+/// A mission's token budget (`brain.max_tokens_per_mission`) is spent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the mission used {used} tokens of its budget of {limit} (brain.max_tokens_per_mission)")]
+pub struct BudgetExceeded {
+    pub used: u64,
+    pub limit: u64,
+}
+
+/// Whether a mission that has used `used` may make another model call: not once it has reached
+/// its budget, since any call would exceed it.
+pub fn check_budget(used: &TokenUsage, limit: u64) -> Result<(), BudgetExceeded> {
+    let used = used.total_tokens();
+    if used >= limit {
+        Err(BudgetExceeded { used, limit })
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether a call's usage took the mission past its budget (checked after every call).
+pub fn within_budget(used: &TokenUsage, limit: u64) -> Result<(), BudgetExceeded> {
+    let total = used.total_tokens();
+    if total > limit {
+        Err(BudgetExceeded { used: total, limit })
+    } else {
+        Ok(())
     }
 }
 
@@ -280,6 +339,20 @@ mod tests {
         consultation.brief.title = Some("🚀".into());
         assert_eq!(title_for(Some(&consultation), prompt), "To-Do List");
         assert_eq!(title_for(None, prompt), title_from(prompt));
+    }
+
+    #[test]
+    fn the_budget_counts_every_token_and_stops_at_its_limit() {
+        let mut used =
+            TokenUsage { input: 600, output: 300, cache_read: 50, cache_write: 50, ..Default::default() };
+        assert_eq!(used.total_tokens(), 1000);
+        assert!(check_budget(&used, 1001).is_ok());
+        assert!(within_budget(&used, 1000).is_ok());
+        assert_eq!(check_budget(&used, 1000), Err(BudgetExceeded { used: 1000, limit: 1000 }));
+        used.add(TokenUsage { output: 1, calls: 1, cost_usd: 0.5, ..Default::default() });
+        assert_eq!(within_budget(&used, 1000), Err(BudgetExceeded { used: 1001, limit: 1000 }));
+        assert_eq!(used.calls, 1);
+        assert!((used.cost_usd - 0.5).abs() < f64::EPSILON);
     }
 
     #[test]

@@ -70,11 +70,16 @@ pub struct FileLimits {
     pub max_total_bytes: usize,
 }
 
+/// The default `brain.max_tokens_per_mission` when policy.yaml has no `brain` section.
+pub const DEFAULT_MAX_TOKENS_PER_MISSION: u64 = 2_000_000;
+
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub build: BuildLimits,
     pub max_heals: u32,
     pub limits: FileLimits,
+    /// Tokens a mission may spend with a generative brain (consultation, drafts and heals).
+    pub max_tokens_per_mission: u64,
     allowed_stacks: Vec<Stack>,
     forbidden_paths: Vec<PatternRule>,
     forbidden_content: Vec<PatternRule>,
@@ -108,7 +113,10 @@ impl Policy {
             timeout_seconds: file.build.timeout_seconds,
             max_pids: file.build.max_pids,
         };
+        let max_tokens_per_mission =
+            file.brain.as_ref().map_or(DEFAULT_MAX_TOKENS_PER_MISSION, |b| b.max_tokens_per_mission);
         let zero_limit = [
+            ("brain.max_tokens_per_mission", max_tokens_per_mission),
             ("limits.max_files", limits.max_files as u64),
             ("limits.max_file_bytes", limits.max_file_bytes as u64),
             ("limits.max_total_bytes", limits.max_total_bytes as u64),
@@ -129,6 +137,7 @@ impl Policy {
             build,
             max_heals: file.build.max_heals,
             limits,
+            max_tokens_per_mission,
             allowed_stacks: file.allowed_stacks,
             forbidden_paths: compile(file.forbidden_paths)?,
             forbidden_content: compile(file.forbidden_content)?,
@@ -152,6 +161,22 @@ impl Policy {
     /// must cover every rule.
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
         self.forbidden_paths.iter().chain(&self.forbidden_content).chain(&self.secrets).map(|r| r.id.as_str())
+    }
+
+    /// What a drafting brain is told about the rules: each path, content and secret rule's id and
+    /// description, the audit command's allowed forms and its forbidden metacharacters.
+    pub fn rules_for_prompt(&self) -> PromptRules<'_> {
+        PromptRules {
+            forbidden: self
+                .forbidden_paths
+                .iter()
+                .chain(&self.forbidden_content)
+                .chain(&self.secrets)
+                .map(|r| (r.id.as_str(), r.description.as_str()))
+                .collect(),
+            audit_forms: self.audit.form_list().collect(),
+            audit_metacharacters: self.audit.metacharacters().iter().map(String::as_str).collect(),
+        }
     }
 
     /// Checks a manifest against every rule and lists what it breaks (up to `MAX_VIOLATIONS`).
@@ -286,6 +311,14 @@ impl Policy {
     }
 }
 
+/// The policy in words, for a prompt (see `Policy::rules_for_prompt`).
+#[derive(Debug, Clone)]
+pub struct PromptRules<'p> {
+    pub forbidden: Vec<(&'p str, &'p str)>,
+    pub audit_forms: Vec<&'p str>,
+    pub audit_metacharacters: Vec<&'p str>,
+}
+
 fn manifest_violation(rule: &str, message: String) -> Violation {
     Violation { rule: rule.to_owned(), file: Some(MANIFEST_FILE.to_owned()), line: None, message }
 }
@@ -328,5 +361,30 @@ impl Collector {
             ));
         }
         PolicyVerdict { allowed: self.violations.is_empty(), violations: self.violations }
+    }
+}
+
+#[cfg(test)]
+mod brain_budget_tests {
+    use super::*;
+
+    #[test]
+    fn the_token_budget_is_read_defaulted_and_never_zero() {
+        assert_eq!(Policy::default_policy().unwrap().max_tokens_per_mission, 2_000_000);
+        let set =
+            DEFAULT_POLICY_YAML.replace("max_tokens_per_mission: 2000000", "max_tokens_per_mission: 5000");
+        assert_eq!(Policy::from_yaml(&set).unwrap().max_tokens_per_mission, 5000);
+        let zero =
+            DEFAULT_POLICY_YAML.replace("max_tokens_per_mission: 2000000", "max_tokens_per_mission: 0");
+        let error = Policy::from_yaml(&zero).unwrap_err().to_string();
+        assert!(error.contains("brain.max_tokens_per_mission"), "{error}");
+        let without = DEFAULT_POLICY_YAML.replace("brain:\n  max_tokens_per_mission: 2000000\n", "");
+        assert_ne!(without, DEFAULT_POLICY_YAML);
+        assert_eq!(
+            Policy::from_yaml(&without).unwrap().max_tokens_per_mission,
+            DEFAULT_MAX_TOKENS_PER_MISSION
+        );
+        let misspelt = DEFAULT_POLICY_YAML.replace("max_tokens_per_mission:", "max_token_per_mission:");
+        assert!(Policy::from_yaml(&misspelt).is_err(), "unknown keys are refused");
     }
 }

@@ -38,7 +38,7 @@ pub fn phase_metric(step: StepName) -> String {
 }
 
 /// The EMF document for a finalized mission: metrics `MissionDurationMs`, one `<Step>Ms` per
-/// phase that ran, `Attempts`, `Heals`, `InputTokens`, `OutputTokens` and `Missions` (always 1),
+/// phase that ran, `Attempts`, `Heals`, `InputTokens`, `OutputTokens`, `CacheReadTokens`, `ModelCalls` and `Missions` (always 1),
 /// under the dimension `Outcome`; `mission_id` and `title` ride along as plain properties.
 pub fn mission_emf(mission: &Mission, steps: &[StepRecord]) -> Value {
     let mut values: Vec<(String, u64, &'static str)> = vec![(
@@ -54,6 +54,8 @@ pub fn mission_emf(mission: &Mission, steps: &[StepRecord]) -> Value {
         ("Heals".into(), u64::from(mission.heals), "Count"),
         ("InputTokens".into(), mission.tokens.input, "Count"),
         ("OutputTokens".into(), mission.tokens.output, "Count"),
+        ("CacheReadTokens".into(), mission.tokens.cache_read, "Count"),
+        ("ModelCalls".into(), u64::from(mission.tokens.calls), "Count"),
         ("Missions".into(), 1, "Count"),
     ]);
     let definitions: Vec<Value> =
@@ -132,7 +134,8 @@ mod tests {
         m.status = MissionStatus::Success;
         m.attempts = 2;
         m.heals = 1;
-        m.tokens = TokenUsage { input: 1200, output: 3400 };
+        m.tokens =
+            TokenUsage { input: 1200, output: 3400, cache_read: 800, calls: 3, ..TokenUsage::default() };
         m.updated_at = t0 + Duration::milliseconds(9_500);
         let steps = [
             step(StepName::Draft, 1, t0, Some(100)),
@@ -157,6 +160,8 @@ mod tests {
             ("Heals", 1),
             ("InputTokens", 1200),
             ("OutputTokens", 3400),
+            ("CacheReadTokens", 800),
+            ("ModelCalls", 3),
             ("Missions", 1),
         ] {
             assert_eq!(doc[name], json!(value), "{name}");
@@ -168,7 +173,7 @@ mod tests {
             assert!(doc[name].is_u64(), "{name}");
             assert!(matches!(definition["Unit"].as_str(), Some("Milliseconds" | "Count")));
         }
-        assert_eq!(directive["Metrics"].as_array().unwrap().len(), 9);
+        assert_eq!(directive["Metrics"].as_array().unwrap().len(), 11);
     }
 
     #[test]

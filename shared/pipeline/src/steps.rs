@@ -11,13 +11,14 @@ use tracing::Instrument;
 use gantry_domain::consultation::Brief;
 use gantry_domain::evidence::kind as kinds;
 use gantry_domain::evidence::sha256_hex;
+use gantry_domain::mission::{check_budget, within_budget, TokenUsage};
 use gantry_domain::policy::Policy;
 use gantry_domain::report::{BuildLimits, Delivery};
 use gantry_domain::{
     BuildReport, GantryManifest, Mission, MissionId, MissionStatus, Role, StepName, StepRecord, StepStatus,
 };
 use gantry_ports::{
-    Brain, Change, DeployRequest, Deployer, MissionStore, ObjectStore, OutputFile, PortError,
+    Brain, Change, DeployRequest, Deployer, DesignImage, MissionStore, ObjectStore, OutputFile, PortError,
     PublishRequest, Publisher, UpdateError,
 };
 
@@ -326,6 +327,36 @@ impl Steps {
         Ok(())
     }
 
+    /// A mission whose token budget is spent makes no more model calls: the step fails with
+    /// that reason (and the mission ends FAILED).
+    async fn check_budget(&self, mission: &Mission) -> StepResult<()> {
+        let Err(spent) = check_budget(&mission.tokens, self.policy.max_tokens_per_mission) else {
+            return Ok(());
+        };
+        let reason = spent.to_string();
+        self.update(&mission.id, |m| {
+            m.error = Some(reason.clone());
+            Ok(())
+        })
+        .await?;
+        Err(StepError::Failed(reason))
+    }
+
+    /// Adds a brain's usage to the mission; a call that took it past its budget fails the step.
+    async fn spend(&self, id: &MissionId, usage: TokenUsage) -> StepResult<()> {
+        let limit = self.policy.max_tokens_per_mission;
+        let mission = self
+            .update(id, |m| {
+                m.tokens.add(usage);
+                if let Err(spent) = within_budget(&m.tokens, limit) {
+                    m.error = Some(spent.to_string());
+                }
+                Ok(())
+            })
+            .await?;
+        within_budget(&mission.tokens, limit).map_err(|spent| StepError::Failed(spent.to_string()))
+    }
+
     async fn load_manifest(&self, id: &MissionId, attempt: u32) -> StepResult<GantryManifest> {
         let bytes = self
             .objects
@@ -397,12 +428,14 @@ impl Steps {
         let mission = self.enter(&id, MissionStatus::Drafting).await?;
         let record = self.step_started(&id, StepName::Draft, 1).await?;
         let mut design_image = None;
+        let mut shown_image = None;
         if let Some(image_key) = mission.consultation.as_ref().and_then(|c| c.brief.design_image.clone()) {
             if let Some(bytes) = self.objects.get(&image_key).await? {
                 let ext = image_key.rsplit('.').next().unwrap_or("bin");
                 let name = artifact_name(state.dispatch, &format!("design-reference.{ext}"));
                 design_image =
                     Some(self.evidence.artifact(&id, &name, "application/octet-stream", &bytes).await?);
+                shown_image = DesignImage::from_key(&image_key, bytes);
             }
         }
         self.record_approval(&state, &mission, design_image).await?;
@@ -421,14 +454,21 @@ impl Steps {
             }
             None => {
                 let brief = brief_of(&mission);
-                let draft = self.brain.draft(&brief).await?;
-                self.update(&id, |m| {
-                    m.tokens.add(draft.usage);
-                    Ok(())
-                })
-                .await?;
+                let drafted = async {
+                    self.check_budget(&mission).await?;
+                    let draft = self.brain.draft(&brief, shown_image.as_ref()).await?;
+                    self.spend(&id, draft.usage).await?;
+                    Ok::<_, StepError>(draft)
+                };
+                let draft = match drafted.await {
+                    Ok(draft) => draft,
+                    Err(e) => {
+                        self.step_ended(&id, record, false, e.to_string()).await?;
+                        return Err(e);
+                    }
+                };
                 let detail = format!("drafted {} files with {}", draft.manifest.files.len(), draft.model_id);
-                let provenance = json!({"source": "brain", "model_id": draft.model_id, "usage": draft.usage, "notes": draft.notes});
+                let provenance = json!({"source": "brain", "model_id": draft.model_id, "usage": draft.usage, "calls": draft.calls, "notes": draft.notes});
                 (draft.manifest, provenance, detail)
             }
         };
@@ -670,18 +710,29 @@ impl Steps {
                 features: Vec::new(),
             },
         };
-        let healed = self.brain.heal(&brief_of(&mission), &previous, &report).await?;
-        self.update(&id, |m| {
-            m.heals += 1;
-            m.tokens.add(healed.usage);
-            m.error = None;
-            Ok(())
-        })
-        .await?;
-        self.evidence
-            .append(&id, kinds::HEAL, json!({"from_attempt": from, "to_attempt": to, "notes": healed.notes, "model_id": healed.model_id, "usage": healed.usage}))
+        let healing = async {
+            self.check_budget(&mission).await?;
+            let healed = self.brain.heal(&brief_of(&mission), &previous, &report).await?;
+            self.update(&id, |m| {
+                m.heals += 1;
+                m.error = None;
+                Ok(())
+            })
             .await?;
-        let provenance = json!({"source": "heal", "model_id": healed.model_id, "usage": healed.usage, "notes": healed.notes});
+            self.spend(&id, healed.usage).await?;
+            Ok::<_, StepError>(healed)
+        };
+        let healed = match healing.await {
+            Ok(healed) => healed,
+            Err(e) => {
+                self.step_ended(&id, record, false, e.to_string()).await?;
+                return Err(e);
+            }
+        };
+        self.evidence
+            .append(&id, kinds::HEAL, json!({"from_attempt": from, "to_attempt": to, "notes": healed.notes, "model_id": healed.model_id, "usage": healed.usage, "calls": healed.calls}))
+            .await?;
+        let provenance = json!({"source": "heal", "model_id": healed.model_id, "usage": healed.usage, "calls": healed.calls, "notes": healed.notes});
         self.keep_manifest(&state, to, &healed.manifest, provenance).await?;
         state.attempt = Some(to);
         self.step_ended(&id, record, true, healed.notes).await?;

@@ -23,7 +23,8 @@ use gantry_local::{FsObjectStore, LocalDeployer, LocalGitPublisher, SqliteStore}
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{verify_mission_evidence, EvidenceLog, LocalOrchestrator, MissionEvidence, Steps};
 use gantry_ports::{
-    ConsultReply, Draft, EvidenceKey, ExecutionState, MissionStore, Orchestrator, PortError, PortResult,
+    ConsultReply, DesignImage, Draft, EvidenceKey, ExecutionState, MissionStore, Orchestrator, PortError,
+    PortResult,
 };
 use gantry_sandbox::LocalBuildRunner;
 
@@ -57,16 +58,17 @@ impl gantry_ports::Brain for SlowBrain {
         &self,
         _current: Option<&Consultation>,
         _conversation: &[Turn],
-        _has_image: bool,
+        _image: Option<&DesignImage>,
     ) -> PortResult<ConsultReply> {
         Err(PortError::Failed("these tests never consult".into()))
     }
 
-    async fn draft(&self, _brief: &Brief) -> PortResult<Draft> {
+    async fn draft(&self, _brief: &Brief, _image: Option<&DesignImage>) -> PortResult<Draft> {
         Ok(Draft {
             manifest: slow_page(),
             model_id: "slow-test-brain".into(),
-            usage: TokenUsage { input: 1, output: 1 },
+            usage: TokenUsage { input: 1, output: 1, ..Default::default() },
+            calls: Vec::new(),
             notes: "a slow audit".into(),
         })
     }

@@ -27,8 +27,8 @@ use gantry_local::{FsObjectStore, LocalDeployer, LocalGitPublisher, SqliteStore}
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{EvidenceLog, LocalOrchestrator, Steps};
 use gantry_ports::{
-    evidence_keys, BuildJob, BuildOutcome, BuildRunner, ConsultReply, Draft, ExecutionState, MissionStore,
-    Orchestrator, PortError, PortResult,
+    evidence_keys, BuildJob, BuildOutcome, BuildRunner, ConsultReply, DesignImage, Draft, ExecutionState,
+    MissionStore, Orchestrator, PortError, PortResult,
 };
 use gantry_sandbox::LocalBuildRunner;
 use StepName::{Build, Deploy, Draft as DraftStep, Evidence, Finalize, Heal, Policy as PolicyStep, Publish};
@@ -88,7 +88,8 @@ fn drafted(manifest: GantryManifest, notes: &str) -> Draft {
     Draft {
         manifest,
         model_id: "scripted-test-brain".into(),
-        usage: TokenUsage { input: 10, output: 20 },
+        usage: TokenUsage { input: 10, output: 20, calls: 1, ..TokenUsage::default() },
+        calls: Vec::new(),
         notes: notes.into(),
     }
 }
@@ -99,12 +100,12 @@ impl gantry_ports::Brain for ScriptedBrain {
         &self,
         _current: Option<&Consultation>,
         _conversation: &[Turn],
-        _has_image: bool,
+        _image: Option<&DesignImage>,
     ) -> PortResult<ConsultReply> {
         Err(PortError::Failed("the heal loop test never consults".into()))
     }
 
-    async fn draft(&self, _brief: &Brief) -> PortResult<Draft> {
+    async fn draft(&self, _brief: &Brief, _image: Option<&DesignImage>) -> PortResult<Draft> {
         Ok(drafted(self.draft.clone(), "first draft"))
     }
 

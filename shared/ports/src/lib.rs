@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use gantry_domain::consultation::{Brief, Consultation};
-use gantry_domain::mission::TokenUsage;
+use gantry_domain::mission::{ModelCall, TokenUsage};
 use gantry_domain::{BuildReport, GantryManifest, Mission, MissionId, StepRecord, Subject, Turn};
 
 mod update;
@@ -208,6 +208,68 @@ pub trait BuildRunner: Send + Sync {
     async fn run(&self, job: &BuildJob) -> PortResult<BuildOutcome>;
 }
 
+/// The image formats a brain can be shown (those Bedrock and OpenAI-compatible servers accept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    Png,
+    Jpeg,
+    Gif,
+    Webp,
+}
+
+impl ImageFormat {
+    /// From a stored image's extension (`png`, `jpg`, `jpeg`, `gif`, `webp`).
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        match ext.to_ascii_lowercase().as_str() {
+            "png" => Some(Self::Png),
+            "jpg" | "jpeg" => Some(Self::Jpeg),
+            "gif" => Some(Self::Gif),
+            "webp" => Some(Self::Webp),
+            _ => None,
+        }
+    }
+
+    /// Bedrock's name for it (`ImageBlock.format`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Jpeg => "jpeg",
+            Self::Gif => "gif",
+            Self::Webp => "webp",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Png => "image/png",
+            Self::Jpeg => "image/jpeg",
+            Self::Gif => "image/gif",
+            Self::Webp => "image/webp",
+        }
+    }
+}
+
+/// The design image of a consultation, as the brain is shown it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DesignImage {
+    pub format: ImageFormat,
+    pub bytes: Vec<u8>,
+}
+
+impl DesignImage {
+    /// From a stored image's object key (its extension names the format) and bytes.
+    pub fn from_key(key: &str, bytes: Vec<u8>) -> Option<Self> {
+        let ext = key.rsplit_once('.')?.1;
+        Some(Self { format: ImageFormat::from_extension(ext)?, bytes })
+    }
+}
+
+impl std::fmt::Debug for DesignImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DesignImage({}, {} bytes)", self.format.as_str(), self.bytes.len())
+    }
+}
+
 /// The brain's answer to one consultation turn.
 #[derive(Debug, Clone)]
 pub struct ConsultReply {
@@ -217,6 +279,8 @@ pub struct ConsultReply {
     /// A short plain-words reply for voice (≤ 250 chars).
     pub speech: String,
     pub usage: TokenUsage,
+    /// Every model call behind the reply (none for the offline brain).
+    pub calls: Vec<ModelCall>,
 }
 
 #[derive(Debug, Clone)]
@@ -224,20 +288,24 @@ pub struct Draft {
     pub manifest: GantryManifest,
     pub model_id: String,
     pub usage: TokenUsage,
+    /// Every model call behind the draft, repairs included (none for the offline brain).
+    pub calls: Vec<ModelCall>,
     /// What the brain changed and why (for heals).
     pub notes: String,
 }
 
 #[async_trait]
 pub trait Brain: Send + Sync {
-    /// Answers the newest message of a conversation (`conversation` ends with it).
+    /// Answers the newest message of a conversation (`conversation` ends with it). `image` is the
+    /// consultation's design image, if any.
     async fn consult(
         &self,
         current: Option<&Consultation>,
         conversation: &[Turn],
-        has_image: bool,
+        image: Option<&DesignImage>,
     ) -> PortResult<ConsultReply>;
-    async fn draft(&self, brief: &Brief) -> PortResult<Draft>;
+    /// Drafts the approved brief; `image` is the design image to match, if any.
+    async fn draft(&self, brief: &Brief, image: Option<&DesignImage>) -> PortResult<Draft>;
     /// Redrafts after a failed build.
     async fn heal(&self, brief: &Brief, previous: &GantryManifest, report: &BuildReport)
         -> PortResult<Draft>;

@@ -31,12 +31,12 @@ pub use error::SandboxError;
 pub use log::{LOG_CAP_BYTES, LOG_TAIL_BYTES};
 pub use materialise::{materialise, DESIGN_REFERENCE_STEM, WORK_DIR_MARKER};
 pub use options::{Isolation, SandboxOptions, SandboxUser};
-pub use results::{read_results, with_results, ResultsError, MAX_RESULTS_BYTES};
 pub use output::{
     read_build_output, read_work_file, BuildOutput, OutputError, SkipReason, Skipped, OUTPUT_MAX_BYTES,
     OUTPUT_MAX_FILES,
 };
 pub use private::{make_private_dir, make_private_file};
+pub use results::{read_results, with_results, ResultsError, MAX_RESULTS_BYTES};
 
 /// Where attempt `attempt` of `mission` builds: `{work_root}/{mission}/attempt-{attempt}`.
 /// Kept after the build for inspection; nothing reads it back except through

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use gantry_domain::consultation::{decide, ConsultationStatus, TurnDecision};
-use gantry_domain::mission::{plan_title, title_for};
+use gantry_domain::mission::{check_budget, plan_title, title_for, within_budget};
 use gantry_domain::{guardrails, intent, Mission, MissionId, MissionStatus, Role, Subject, Turn};
-use gantry_ports::PortError;
+use gantry_ports::{DesignImage, PortError};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -124,6 +124,20 @@ async fn attach_image(
         return Ok(Some(key.clone()));
     }
     Ok(None)
+}
+
+/// The bytes of a stored design image, for the brain; an image that cannot be read is left
+/// out (the brain then works from the words alone) rather than failing the turn.
+async fn design_image(state: &AppState, key: Option<&str>) -> Option<DesignImage> {
+    let key = key?;
+    match state.objects.get(key).await {
+        Ok(Some(bytes)) => DesignImage::from_key(key, bytes),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(image_key = %key, error = %e, "the design image could not be read for the brain");
+            None
+        }
+    }
 }
 
 /// What one turn produced, before it is shaped for `/consult` or `/voice`.
@@ -260,8 +274,15 @@ async fn consult_turn(
     let user_turn = Turn { role: Role::User, content: message.clone(), at: now };
     conversation.push(user_turn.clone());
     let current = existing.as_ref().and_then(|m| m.consultation.clone());
-    let had_image = current.as_ref().is_some_and(|c| c.brief.design_image.is_some());
-    let reply = state.brain.consult(current.as_ref(), &conversation, image.is_some() || had_image).await?;
+    let budget = state.policy.max_tokens_per_mission;
+    if let Some(mission) = &existing {
+        if let Err(spent) = check_budget(&mission.tokens, budget) {
+            return fail_on_budget(state, mission.clone(), spent).await;
+        }
+    }
+    let image_key = image.clone().or_else(|| current.as_ref().and_then(|c| c.brief.design_image.clone()));
+    let shown = design_image(state, image_key.as_deref()).await;
+    let reply = state.brain.consult(current.as_ref(), &conversation, shown.as_ref()).await?;
 
     let mut consultation = reply.consultation;
     // Only consent to a proposal (decided above, in the domain) can make a consultation ready.
@@ -284,6 +305,7 @@ async fn consult_turn(
             apply_flags(&mut mission, request);
             mission.tokens.add(reply.usage);
             mission.updated_at = now;
+            over_budget(&mut mission, budget, now);
             state.store.save(&mut mission, &[user_turn, assistant]).await.map_err(|e| match e {
                 PortError::Conflict(_) => ApiError::Conflict(
                     "Another message for this mission arrived at the same time; please send yours again."
@@ -294,17 +316,46 @@ async fn consult_turn(
             mission
         }
         None => {
-            let mut mission =
-                Mission::new(caller.subject.clone(), title_for(Some(&consultation), &message), MissionStatus::AwaitingInput, now);
+            let mut mission = Mission::new(
+                caller.subject.clone(),
+                title_for(Some(&consultation), &message),
+                MissionStatus::AwaitingInput,
+                now,
+            );
             mission.consultation = Some(consultation);
             apply_flags(&mut mission, request);
             mission.tokens.add(reply.usage);
+            over_budget(&mut mission, budget, now);
             state.store.create(&mission, &[user_turn, assistant]).await?;
             tracing::info!(mission_id = %mission.id, "consultation started");
             mission
         }
     };
     Ok(TurnOutcome { mission, response: reply.response, speech: reply.speech, dispatched: false })
+}
+
+/// A turn that took the mission past its token budget ends it: FAILED, with that reason.
+fn over_budget(mission: &mut Mission, budget: u64, now: chrono::DateTime<Utc>) {
+    if let Err(spent) = within_budget(&mission.tokens, budget) {
+        if mission.advance(MissionStatus::Failed, now).is_ok() {
+            tracing::warn!(mission_id = %mission.id, "consultation over its token budget");
+            mission.error = Some(spent.to_string());
+        }
+    }
+}
+
+/// A consultation whose budget is already spent gets no model call: it ends FAILED.
+async fn fail_on_budget(
+    state: &AppState,
+    mut mission: Mission,
+    spent: gantry_domain::mission::BudgetExceeded,
+) -> ApiResult<TurnOutcome> {
+    let now = Utc::now();
+    mission.advance(MissionStatus::Failed, now).map_err(|e| ApiError::Conflict(e.to_string()))?;
+    mission.error = Some(spent.to_string());
+    state.store.save(&mut mission, &[]).await?;
+    let speech = "This conversation has used its token budget, so I've stopped it.".to_owned();
+    Ok(TurnOutcome { mission, response: format!("{speech} ({spent})"), speech, dispatched: false })
 }
 
 fn apply_flags(mission: &mut Mission, request: &ConsultRequest) {
@@ -393,13 +444,17 @@ pub async fn architect(
     limit_builds(&state, &caller.subject).await?;
     let now = Utc::now();
     let user_turn = Turn { role: Role::User, content: memo.clone(), at: now };
-    let reply = state.brain.consult(None, std::slice::from_ref(&user_turn), false).await?;
+    let reply = state.brain.consult(None, std::slice::from_ref(&user_turn), None).await?;
     let mut consultation = reply.consultation;
     consultation.status = ConsultationStatus::ReadyToBuild;
     consultation.question = None;
 
-    let mut mission =
-        Mission::new(caller.subject.clone(), title_for(Some(&consultation), &memo), MissionStatus::Queued, now);
+    let mut mission = Mission::new(
+        caller.subject.clone(),
+        title_for(Some(&consultation), &memo),
+        MissionStatus::Queued,
+        now,
+    );
     mission.consultation = Some(consultation);
     mission.deploy = request.deploy.unwrap_or(true);
     mission.publish = request.publish.unwrap_or(true);

@@ -12,6 +12,7 @@ use gantry_domain::{Mission, MissionStatus, StepName, StepRecord};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::views::UsageView;
 
 pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({"status": "ok", "version": state.config.version, "mode": state.config.mode.as_str()}))
@@ -79,7 +80,8 @@ pub(crate) fn summarise(missions: &[(Mission, Vec<StepRecord>)]) -> serde_json::
     let mut per_mission = Vec::new();
     let mut outcomes: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut phase_totals: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
-    let (mut attempts, mut heals, mut input_tokens, mut output_tokens) = (0u64, 0u64, 0u64, 0u64);
+    let (mut attempts, mut heals) = (0u64, 0u64);
+    let mut usage = gantry_domain::mission::TokenUsage::default();
     let (mut total_ms_sum, mut finished) = (0u64, 0u64);
     for (mission, steps) in missions {
         let phases = phase_ms(steps);
@@ -91,8 +93,7 @@ pub(crate) fn summarise(missions: &[(Mission, Vec<StepRecord>)]) -> serde_json::
         *outcomes.entry(mission.status.as_str()).or_default() += 1;
         attempts += u64::from(mission.attempts);
         heals += u64::from(mission.heals);
-        input_tokens += mission.tokens.input;
-        output_tokens += mission.tokens.output;
+        usage.add(mission.tokens);
         let is_finished = mission.status.is_final() && mission.status != MissionStatus::Expired;
         let total_ms = (mission.updated_at - mission.created_at).num_milliseconds().max(0) as u64;
         if is_finished {
@@ -107,6 +108,7 @@ pub(crate) fn summarise(missions: &[(Mission, Vec<StepRecord>)]) -> serde_json::
             "attempts": mission.attempts,
             "heals": mission.heals,
             "tokens": mission.tokens,
+            "usage": UsageView::from(&mission.tokens),
             "phase_ms": phases,
             "total_ms": if mission.status.is_final() { json!(total_ms) } else { json!(null) },
         }));
@@ -137,7 +139,8 @@ pub(crate) fn summarise(missions: &[(Mission, Vec<StepRecord>)]) -> serde_json::
             "heals": heals,
             "mean_attempts": mean(attempts, count),
             "mean_heals": mean(heals, count),
-            "tokens": {"input": input_tokens, "output": output_tokens},
+            "tokens": {"input": usage.input, "output": usage.output},
+            "usage": UsageView::from(&usage),
             "phase_ms_total": phase_ms_total,
             "mean_phase_ms": mean_phase_ms,
             "mean_total_ms": mean(total_ms_sum, finished),
@@ -170,7 +173,7 @@ mod tests {
         let mut m = Mission::new(Subject::new("owner"), "app", status, t0);
         m.attempts = attempts;
         m.heals = heals;
-        m.tokens = TokenUsage { input: tokens.0, output: tokens.1 };
+        m.tokens = TokenUsage { input: tokens.0, output: tokens.1, ..TokenUsage::default() };
         m.updated_at = t0 + Duration::milliseconds(ms);
         m
     }

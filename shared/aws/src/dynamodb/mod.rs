@@ -47,11 +47,7 @@ fn cancellation_codes(error: &TransactWriteItemsError) -> Option<Vec<String>> {
 
 /// Runs a transaction; a condition that did not hold, or a concurrent transaction on the same
 /// item, is `Conflict` with `conflict` as its message.
-async fn transact(
-    client: &Client,
-    writes: Vec<TransactWriteItem>,
-    conflict: String,
-) -> PortResult<()> {
+async fn transact(client: &Client, writes: Vec<TransactWriteItem>, conflict: String) -> PortResult<()> {
     let result = client.transact_write_items().set_transact_items(Some(writes)).send().await;
     let error = match result {
         Ok(_) => return Ok(()),

@@ -43,6 +43,15 @@ impl AuditAllowList {
         Ok(Self { metacharacters: config.forbidden_metacharacters, allowed })
     }
 
+    /// The allowed forms as their descriptions (`python3 <script>.py`, …), for a brain's prompt.
+    pub fn form_list(&self) -> impl Iterator<Item = &str> {
+        self.allowed.iter().map(|r| r.description.as_str())
+    }
+
+    pub fn metacharacters(&self) -> &[String] {
+        &self.metacharacters
+    }
+
     pub fn check(&self, command: &str, redactions: &Redactions, out: &mut Collector) {
         if command.trim().is_empty() {
             // Manifest validation already reports a blank audit command.

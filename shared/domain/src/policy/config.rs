@@ -18,6 +18,18 @@ pub(super) struct PolicyFile {
     pub forbidden_content: Vec<RuleConfig>,
     pub secrets: Vec<RuleConfig>,
     pub audit_command: AuditConfig,
+    /// Optional so that a policy written before the generative brain still loads.
+    #[serde(default)]
+    pub brain: Option<BrainConfig>,
+}
+
+/// What a generative brain may spend.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BrainConfig {
+    /// Tokens (input, output and cache, summed) a mission may use across its consultation,
+    /// drafts and heals.
+    pub max_tokens_per_mission: u64,
 }
 
 #[derive(Debug, Deserialize)]
