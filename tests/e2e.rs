@@ -348,7 +348,8 @@ async fn a_preview_has_its_own_origin_and_no_way_into_gantry() {
     assert!(login_there.headers().get("set-cookie").is_none(), "no session is ever set for a preview host");
 
     // The old address redirects to the new origin; the page may frame previews.
-    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let no_redirects =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let old = no_redirects.get(format!("{}/preview/{id}/index.html", server.base)).send().await.unwrap();
     assert_eq!(old.status().as_u16(), 307);
     assert_eq!(old.headers()["location"], format!("{url}index.html").as_str());
@@ -377,7 +378,11 @@ async fn the_delivery_is_a_repository_to_clone_and_a_zip_to_download() {
     let checkout = dir.path().join(words.last().unwrap());
     assert!(std::fs::read_to_string(checkout.join("index.html")).unwrap().contains("Hello from Gantry"));
     // A plain clone works too: HEAD names a `main` that exists.
-    let plain = Command::new("git").args(["clone", "--quiet", &repo, "plain"]).current_dir(dir.path()).output().unwrap();
+    let plain = Command::new("git")
+        .args(["clone", "--quiet", &repo, "plain"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(plain.status.success(), "{}", String::from_utf8_lossy(&plain.stderr));
     assert!(dir.path().join("plain/README.md").exists());
 
@@ -389,7 +394,8 @@ async fn the_delivery_is_a_repository_to_clone_and_a_zip_to_download() {
     // The files, for the code view, and the zip download.
     let (code, files) = server.get(&format!("/gantry/missions/{id}/files"), Some(&token)).await;
     assert_eq!(code, 200, "{files}");
-    let paths: Vec<&str> = files["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> =
+        files["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert!(paths.contains(&"index.html"), "{paths:?}");
     let zip = server
         .client

@@ -78,7 +78,10 @@ fn every_log_line_of_a_build_carries_its_mission_id() {
     }
     let finished =
         lines.iter().find(|l| l["fields"]["message"] == "mission finished").expect("a closing line");
-    assert_eq!(finished["spans"].as_array().and_then(|s| s.last()).map(|s| &s["step"]), Some(&json!("finalize")));
+    assert_eq!(
+        finished["spans"].as_array().and_then(|s| s.last()).map(|s| &s["step"]),
+        Some(&json!("finalize"))
+    );
 
     let metrics: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
     assert_eq!(metrics.len(), 1, "one metrics line per finished mission");

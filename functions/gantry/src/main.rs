@@ -177,8 +177,16 @@ async fn main() -> ExitCode {
                 settings: cleanup,
                 interval: std::time::Duration::from_secs(cleanup_interval_secs.max(1)),
             };
-            serve::run(&cli.data_dir, cli.policy.as_deref(), addr, backend, public_url, preview_url, background)
-                .await
+            serve::run(
+                &cli.data_dir,
+                cli.policy.as_deref(),
+                addr,
+                backend,
+                public_url,
+                preview_url,
+                background,
+            )
+            .await
         }
         Command::Build { prompt, manifest, no_deploy, no_publish, json, addr } => {
             let options =

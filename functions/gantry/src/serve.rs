@@ -116,7 +116,11 @@ fn origin_of(url: &str) -> &str {
 
 /// The previews' origins: `--preview-url` when given, else `http://{id}.localhost:{port}`. The
 /// page may frame them from its public address, and from the loopback names of a local server.
-fn preview_origins(template: Option<&str>, bound: SocketAddr, public_base: &str) -> anyhow::Result<PreviewOrigins> {
+fn preview_origins(
+    template: Option<&str>,
+    bound: SocketAddr,
+    public_base: &str,
+) -> anyhow::Result<PreviewOrigins> {
     let origins = match template {
         Some(template) => PreviewOrigins::parse(template).context("--preview-url (GANTRY_PREVIEW_URL)")?,
         None => PreviewOrigins::localhost(bound.port()),

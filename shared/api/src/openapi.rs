@@ -114,8 +114,11 @@ pub fn document() -> Value {
             "404": error_response("Unknown mission, or nothing built yet")}))}});
     if let Some(properties) = doc["components"]["schemas"]["Status"]["properties"].as_object_mut() {
         properties.insert("repo".into(), json!({"type": "string", "description": "Where `branch` lives: a local bare repository's path, or the hosted repository"}));
-        properties.insert("git".into(), json!({"type": "object", "description": "Ready commands for the delivery",
-            "properties": {"clone": {"type": "string"}, "push": {"type": "string"}}}));
+        properties.insert(
+            "git".into(),
+            json!({"type": "object", "description": "Ready commands for the delivery",
+            "properties": {"clone": {"type": "string"}, "push": {"type": "string"}}}),
+        );
     }
     doc
 }

@@ -116,7 +116,8 @@ impl PreviewOrigins {
     /// The preview's policy: its own origin for everything, inline styles allowed (generated apps
     /// use them), framed only by the Gantry page. No `sandbox`: the app needs its own storage.
     pub fn csp(&self) -> String {
-        let ancestors = if self.embedders.is_empty() { "'self'".to_owned() } else { self.embedders.join(" ") };
+        let ancestors =
+            if self.embedders.is_empty() { "'self'".to_owned() } else { self.embedders.join(" ") };
         format!(
             "default-src 'self' data: blob:; script-src 'self'; style-src 'self' 'unsafe-inline'; \
              img-src 'self' data: blob:; connect-src 'self'; form-action 'self'; base-uri 'self'; \
@@ -184,7 +185,13 @@ fn decode_path(path: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-async fn serve(origins: &PreviewOrigins, root: Option<&Path>, id: &MissionId, method: &Method, url_path: &str) -> Response {
+async fn serve(
+    origins: &PreviewOrigins,
+    root: Option<&Path>,
+    id: &MissionId,
+    method: &Method,
+    url_path: &str,
+) -> Response {
     let csp = origins.csp();
     if !matches!(*method, Method::GET | Method::HEAD) {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
@@ -265,10 +272,8 @@ mod tests {
 
     #[test]
     fn the_preview_policy_grants_storage_but_no_one_else_may_frame_it() {
-        let origins = PreviewOrigins::localhost(8080).with_embedders([
-            "http://127.0.0.1:8080".to_owned(),
-            "http://x; script-src *".to_owned(),
-        ]);
+        let origins = PreviewOrigins::localhost(8080)
+            .with_embedders(["http://127.0.0.1:8080".to_owned(), "http://x; script-src *".to_owned()]);
         let csp = origins.csp();
         assert!(!csp.contains("sandbox"), "{csp}");
         assert!(csp.contains("connect-src 'self';"), "{csp}");

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gantry_domain::policy::Policy;
 use crate::preview::PreviewOrigins;
+use gantry_domain::policy::Policy;
 use gantry_ports::{Brain, MissionStore, ObjectStore, Orchestrator, RateLimiter, TokenStore};
 
 /// Which shape this router runs in; reported by `/health`.

@@ -163,7 +163,12 @@ impl GitHint {
         let dir = name.strip_suffix(".git").unwrap_or(name);
         let dir = if dir.is_empty() { "app" } else { dir };
         Some(Self {
-            clone: format!("git clone --branch {} {} {}", shell_word(branch), shell_word(repo), shell_word(dir)),
+            clone: format!(
+                "git clone --branch {} {} {}",
+                shell_word(branch),
+                shell_word(repo),
+                shell_word(dir)
+            ),
             push: format!("git -C {} push <your-remote-url> HEAD:main", shell_word(dir)),
         })
     }
@@ -264,7 +269,8 @@ mod tests {
 
     #[test]
     fn a_local_preview_is_announced_on_its_own_origin() {
-        let mut m = Mission::new(gantry_domain::Subject::new("o"), "Todo", MissionStatus::Success, Utc::now());
+        let mut m =
+            Mission::new(gantry_domain::Subject::new("o"), "Todo", MissionStatus::Success, Utc::now());
         let origins = PreviewOrigins::localhost(9000);
         for stored in [format!("http://127.0.0.1:8080/preview/{}/", m.id), format!("/preview/{}/", m.id)] {
             m.url = Some(stored);

@@ -74,9 +74,7 @@ pub async fn index(State(state): State<AppState>) -> Response {
 
 pub async fn asset(State(state): State<AppState>, UrlPath(path): UrlPath<String>) -> Response {
     match ASSETS.iter().find(|a| a.path == path) {
-        Some(asset) => {
-            with_headers(asset.body, asset.content_type, &page_policy(&state))
-        }
+        Some(asset) => with_headers(asset.body, asset.content_type, &page_policy(&state)),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -46,10 +46,17 @@ fn first_readme(project: &str) -> String {
 async fn create_repo(repo: &Path, project: &str) -> PortResult<String> {
     tokio::fs::create_dir_all(repo).await.map_err(|e| PortError::Failed(e.to_string()))?;
     git(repo, &["init", "--quiet", "--bare", "--initial-branch=main"], &[], None).await?;
-    let readme = git(repo, &["hash-object", "-w", "--stdin"], &[], Some(first_readme(project).as_bytes())).await?;
-    let tree = git(repo, &["mktree"], &[], Some(format!("100644 blob {readme}\tREADME.md\n").as_bytes())).await?;
-    let commit = git(repo, &["commit-tree", &tree, "-m", &format!("{project}: repository created by Gantry")], &[], None)
-        .await?;
+    let readme =
+        git(repo, &["hash-object", "-w", "--stdin"], &[], Some(first_readme(project).as_bytes())).await?;
+    let tree =
+        git(repo, &["mktree"], &[], Some(format!("100644 blob {readme}\tREADME.md\n").as_bytes())).await?;
+    let commit = git(
+        repo,
+        &["commit-tree", &tree, "-m", &format!("{project}: repository created by Gantry")],
+        &[],
+        None,
+    )
+    .await?;
     git(repo, &["update-ref", DEFAULT_BRANCH, &commit, ""], &[], None).await?;
     Ok(commit)
 }
@@ -99,7 +106,8 @@ impl Publisher for LocalGitPublisher {
             return Err(PortError::Invalid(format!("unsafe project name {project:?}")));
         }
         let repo = self.repo_path(project, &request.mission);
-        let created = if repo.join("HEAD").exists() { None } else { Some(create_repo(&repo, project).await?) };
+        let created =
+            if repo.join("HEAD").exists() { None } else { Some(create_repo(&repo, project).await?) };
         let branch = format!("gantry/{}", request.mission);
         let index = tempfile_path(&repo, &request.mission.to_string());
         let index_str = index.to_string_lossy().into_owned();
@@ -174,7 +182,8 @@ mod tests {
     }
 
     async fn refs(repo: &Path) -> Vec<(String, String)> {
-        let listing = git(repo, &["for-each-ref", "--format=%(refname) %(objectname)"], &[], None).await.unwrap();
+        let listing =
+            git(repo, &["for-each-ref", "--format=%(refname) %(objectname)"], &[], None).await.unwrap();
         listing
             .lines()
             .filter_map(|l| l.split_once(' '))
@@ -196,7 +205,8 @@ mod tests {
         assert_eq!(files.lines().collect::<Vec<_>>(), ["index.html", "js/app.js"]);
         assert_eq!(git(&repo, &["symbolic-ref", "HEAD"], &[], None).await.unwrap(), DEFAULT_BRANCH);
         let main = git(&repo, &["rev-parse", "main"], &[], None).await.unwrap();
-        let parent = git(&repo, &["rev-parse", &format!("{}^", publication.branch)], &[], None).await.unwrap();
+        let parent =
+            git(&repo, &["rev-parse", &format!("{}^", publication.branch)], &[], None).await.unwrap();
         assert_eq!(parent, main, "the delivery sits on top of the first commit");
         let message =
             git(&repo, &["log", "-1", "--format=%B", &publication.branch], &[], None).await.unwrap();
@@ -213,7 +223,10 @@ mod tests {
         let main = git(&repo, &["rev-parse", "main"], &[], None).await.unwrap();
         assert_eq!(
             refs(&repo).await,
-            [(format!("refs/heads/{}", first.branch), first.commit.clone()), (DEFAULT_BRANCH.to_owned(), main.clone())]
+            [
+                (format!("refs/heads/{}", first.branch), first.commit.clone()),
+                (DEFAULT_BRANCH.to_owned(), main.clone())
+            ]
         );
         // A revision of the same mission: same repository, a new commit on the same branch.
         let mut revision = request(&mission, "todo-app");
@@ -252,7 +265,11 @@ mod tests {
         let publication = publisher.publish(&request(&mission, "notes")).await.unwrap();
         let clone = |target: &Path, branch: Option<&str>| {
             let mut command = std::process::Command::new("git");
-            command.env("GIT_CONFIG_NOSYSTEM", "1").env("GIT_CONFIG_GLOBAL", "/dev/null").arg("clone").arg("--quiet");
+            command
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .arg("clone")
+                .arg("--quiet");
             if let Some(branch) = branch {
                 command.args(["--branch", branch]);
             }

@@ -294,8 +294,12 @@ async fn consult_turn(
             mission
         }
         None => {
-            let mut mission =
-                Mission::new(caller.subject.clone(), title_for(Some(&consultation), &message), MissionStatus::AwaitingInput, now);
+            let mut mission = Mission::new(
+                caller.subject.clone(),
+                title_for(Some(&consultation), &message),
+                MissionStatus::AwaitingInput,
+                now,
+            );
             mission.consultation = Some(consultation);
             apply_flags(&mut mission, request);
             mission.tokens.add(reply.usage);
@@ -398,8 +402,12 @@ pub async fn architect(
     consultation.status = ConsultationStatus::ReadyToBuild;
     consultation.question = None;
 
-    let mut mission =
-        Mission::new(caller.subject.clone(), title_for(Some(&consultation), &memo), MissionStatus::Queued, now);
+    let mut mission = Mission::new(
+        caller.subject.clone(),
+        title_for(Some(&consultation), &memo),
+        MissionStatus::Queued,
+        now,
+    );
     mission.consultation = Some(consultation);
     mission.deploy = request.deploy.unwrap_or(true);
     mission.publish = request.publish.unwrap_or(true);
