@@ -101,7 +101,7 @@ async fn requests_beyond_the_seven_kinds_reach_a_plan_build_and_report_every_fea
 
         // The preview is the collection, with the DOM a generic browser test drives.
         let url = status["url"].as_str().expect("a preview url");
-        let html = server.client.get(url).send().await.unwrap().text().await.unwrap();
+        let html = server.preview_client(&id).get(url).send().await.unwrap().text().await.unwrap();
         for marker in [r#"<form id="add-form""#, r#"id="search""#, r#"type="search""#, r#"<ul id="items""#] {
             assert!(html.contains(marker), "{request}: {marker} missing from the preview");
         }

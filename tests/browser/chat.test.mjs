@@ -206,11 +206,17 @@ test('a person signs in, answers, proceeds and gets a verified, working app', { 
   assert.deepEqual(appErrors, [], 'the generated app threw no errors');
   await app.close();
 
-  // The same preview, live inside the chat, with the code beside it.
+  // The same app, live inside the chat. A framed preview is a third-party context: browsers
+  // partition its storage, and this one (an off-the-record profile) denies it, so the frame is
+  // checked for a working app and the page says where the data is kept for good.
   const workspace = page.locator('#workspace');
   await workspace.waitFor({ state: 'visible' });
   const frame = page.frameLocator('[data-testid="preview-frame"]');
-  await frame.locator('#task-list li', { hasText: 'Water the plants' }).waitFor({ state: 'visible', timeout: 10000 });
+  assert.equal(await frame.locator('h1').first().textContent(), 'To-Do List');
+  await frame.locator('#task-input').fill('Call the plumber');
+  await frame.locator('#task-input').press('Enter');
+  await frame.locator('#task-list li', { hasText: 'Call the plumber' }).waitFor({ state: 'visible', timeout: 10000 });
+  assert.match(await page.locator('#preview-note').textContent(), /own tab/);
   await workspace.scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(ARTIFACTS, 'workspace-preview.png') });
   await page.getByTestId('tab-code').click();

@@ -106,5 +106,22 @@ pub fn document() -> Value {
     // Added apart from the literal above, which is at the json! macro's recursion limit.
     doc["paths"]["/gantry/logout"] = json!({"post": {"summary": "Sign out: expires the session cookie (Max-Age=0)",
         "security": [], "responses": {"200": ok("Signed out", json!({"type": "object", "properties": {"speech": {"type": "string"}}}))}}});
+    doc["paths"]["/gantry/missions/{id}/files"] = json!({"get": {"summary": "The delivered app's files (the last build attempt's manifest)",
+        "parameters": id_param(),
+        "responses": common_errors(json!({"200": ok("Files", json!({"type": "object", "properties": {"mission_id": {"type": "string"}, "project_name": {"type": "string"}, "stack": {"enum": ["static", "node", "python"]},
+            "files": {"type": "array", "items": {"type": "object", "properties": {"path": {"type": "string"}, "size": {"type": "integer"}, "content": {"type": "string"}}}}}})),
+            "404": error_response("Unknown mission, or nothing built yet")}))}});
+    doc["paths"]["/gantry/missions/{id}/download"] = json!({"get": {"summary": "The delivered app as a zip, under a folder named for the project",
+        "parameters": id_param(),
+        "responses": common_errors(json!({"200": {"description": "application/zip, with Content-Disposition: attachment", "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+            "404": error_response("Unknown mission, or nothing built yet")}))}});
+    if let Some(properties) = doc["components"]["schemas"]["Status"]["properties"].as_object_mut() {
+        properties.insert("repo".into(), json!({"type": "string", "description": "Where `branch` lives: a local bare repository's path, or the hosted repository"}));
+        properties.insert(
+            "git".into(),
+            json!({"type": "object", "description": "Ready commands for the delivery",
+            "properties": {"clone": {"type": "string"}, "push": {"type": "string"}}}),
+        );
+    }
     doc
 }

@@ -122,6 +122,8 @@ async fn protected_routes_need_a_valid_token() {
         ("POST", format!("/gantry/missions/{id}/cancel").leak()),
         ("POST", format!("/gantry/missions/{id}/retry").leak()),
         ("GET", format!("/gantry/missions/{id}/evidence").leak()),
+        ("GET", format!("/gantry/missions/{id}/files").leak()),
+        ("GET", format!("/gantry/missions/{id}/download").leak()),
     ]) {
         let body = (method == "POST").then(|| json!({"message": "a todo app"}));
         let none = app.call(method, uri, None, body.clone()).await;
@@ -450,6 +452,8 @@ async fn the_openapi_document_covers_every_route() {
         "/gantry/missions/{id}/cancel",
         "/gantry/missions/{id}/retry",
         "/gantry/missions/{id}/evidence",
+        "/gantry/missions/{id}/files",
+        "/gantry/missions/{id}/download",
         "/gantry/uploads",
         "/gantry/metrics",
         "/gantry/openapi.json",
@@ -480,4 +484,62 @@ async fn missions_page_with_the_stores_cursor_and_refuse_foreign_ones() {
         let reply = app.call("GET", &format!("/gantry/missions?cursor={foreign}"), Some(&token), None).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{foreign}: {}", reply.body);
     }
+}
+
+#[tokio::test]
+async fn a_preview_host_serves_only_its_files_and_never_gantry() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_in(dir.path(), |config| {
+        config.preview = Some(
+            gantry_api::PreviewOrigins::localhost(8080).with_embedders(["http://127.0.0.1:8080".to_owned()]),
+        );
+    });
+    let token = app.login().await;
+    let id = gantry_domain::MissionId::generate();
+    let files = dir.path().join("previews").join(id.as_str());
+    std::fs::create_dir_all(files.join("js")).unwrap();
+    std::fs::write(files.join("index.html"), "<title>Notes</title>").unwrap();
+    std::fs::write(files.join("js/app.js"), "localStorage.setItem('a', '1')").unwrap();
+    let host = format!("{id}.localhost:8080");
+    let on_preview = |method: &str, uri: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, &host)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::COOKIE, format!("gantry_session={token}"))
+    };
+
+    let page = app.send(on_preview("GET", "/").body(Body::empty()).unwrap()).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.body["raw"], "<title>Notes</title>");
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(!csp.contains("sandbox") && csp.contains("frame-ancestors http://127.0.0.1:8080"), "{csp}");
+    assert!(page.headers.get(header::X_FRAME_OPTIONS).is_none(), "Gantry's own headers stay on Gantry");
+    let script = app.send(on_preview("GET", "/js/app.js").body(Body::empty()).unwrap()).await;
+    assert_eq!(script.headers[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+
+    // With the owner's token and cookie, Gantry's API still does not exist on a preview host.
+    for (method, uri) in [("GET", "/gantry/missions"), ("GET", "/gantry/latest"), ("GET", "/health")] {
+        let refused = app.send(on_preview(method, uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    let login = on_preview("POST", "/gantry/auth")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({"password": PASSWORD}).to_string()))
+        .unwrap();
+    let login = app.send(login).await;
+    assert_eq!(login.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(login.headers.get(header::SET_COOKIE).is_none());
+    let escape = app.send(on_preview("GET", "/%2e%2e/gantry.db").body(Body::empty()).unwrap()).await;
+    assert_eq!(escape.status, StatusCode::NOT_FOUND);
+
+    // On Gantry's own host the API answers, the old address redirects and the page may frame previews.
+    assert_eq!(app.call("GET", "/gantry/missions", Some(&token), None).await.status, StatusCode::OK);
+    let old = app.call("GET", &format!("/preview/{id}/js/app.js"), None, None).await;
+    assert_eq!(old.status, StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(old.headers[header::LOCATION], format!("http://{id}.localhost:8080/js/app.js").as_str());
+    let index = app.call("GET", "/", None, None).await;
+    let csp = index.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.ends_with("; frame-src http://*.localhost:8080"), "{csp}");
 }

@@ -633,6 +633,7 @@
     $('preview-open').hidden = !address;
     if (address) $('preview-open').setAttribute('href', address);
     frame.hidden = !preview;
+    $('preview-note').hidden = !preview;
     if (preview && frame.getAttribute('src') !== preview) frame.setAttribute('src', preview);
     const note = $('preview-none');
     note.hidden = Boolean(preview);
