@@ -46,6 +46,9 @@ pub struct Mission {
     pub tokens: TokenUsage,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Where the build went live (`url` is its address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pr_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,6 +63,15 @@ pub struct Mission {
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A deployment of a mission's build, as the status answer shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentRef {
+    /// `vercel` or `local`.
+    pub provider: String,
+    pub id: String,
+    pub url: String,
 }
 
 impl Mission {
@@ -89,6 +101,7 @@ impl Mission {
             dispatches: 0,
             tokens: TokenUsage::default(),
             url: None,
+            deployment: None,
             pr_url: None,
             branch: None,
             trace_url: None,
