@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use gantry_brain::OfflineBrain;
+use gantry_delivery::{DeliveryConfig, GitHubPublisher, VercelDeployer};
 use gantry_domain::policy::Policy;
 use gantry_local::signer::Ed25519FileSigner;
 use gantry_local::{
@@ -15,6 +16,7 @@ use gantry_local::{
 };
 pub use gantry_pipeline::load_policy;
 use gantry_pipeline::steps::BuildIo;
+use gantry_ports::{Deployer, Publisher};
 use gantry_pipeline::{CleanupDeps, EvidenceLog, LocalOrchestrator, Steps};
 use gantry_sandbox::LocalBuildRunner;
 
@@ -65,12 +67,27 @@ impl Local {
             Ed25519FileSigner::open_or_create(&data_dir).context("cannot open the evidence signing key")?,
         );
         let work_root = data_dir.join("work");
+        let delivery = DeliveryConfig::from_env().context("the delivery configuration is invalid")?;
+        let deployer: Arc<dyn Deployer> = match delivery.vercel {
+            Some(config) => {
+                tracing::info!(api = %config.api_url, team = ?config.team_id, target = ?config.target, "deploying to Vercel");
+                Arc::new(VercelDeployer::new(config)?)
+            }
+            None => Arc::new(LocalDeployer::new(work_root.clone(), data_dir.join("previews"), public_base)),
+        };
+        let publisher: Arc<dyn Publisher> = match delivery.github {
+            Some(config) => {
+                tracing::info!(api = %config.api_url, owner = %config.owner, "publishing to GitHub");
+                Arc::new(GitHubPublisher::new(config)?)
+            }
+            None => Arc::new(LocalGitPublisher::new(data_dir.join("repos"))),
+        };
         let steps = Steps {
             store: Arc::new(store.clone()),
             objects: objects.clone(),
             brain: Arc::new(OfflineBrain),
-            deployer: Arc::new(LocalDeployer::new(work_root.clone(), data_dir.join("previews"), public_base)),
-            publisher: Arc::new(LocalGitPublisher::new(data_dir.join("repos"))),
+            deployer,
+            publisher,
             evidence: EvidenceLog { objects: objects.clone(), evidence: evidence.clone(), signer },
             policy: policy.clone(),
             build_io: BuildIo::Keys,

@@ -46,6 +46,9 @@ pub struct Mission {
     pub tokens: TokenUsage,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Where a retry picks up, set when a delivery step fails after a passing build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<ResumePoint>,
     /// Where the build went live (`url` is its address).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment: Option<DeploymentRef>,
@@ -72,6 +75,31 @@ pub struct DeploymentRef {
     pub provider: String,
     pub id: String,
     pub url: String,
+}
+
+/// A delivery step: what a retry can resume at without drafting and building again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStep {
+    Deploy,
+    Publish,
+}
+
+impl DeliveryStep {
+    /// The step's name in `status.steps` and the state machine's `resume_at`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeliveryStep::Deploy => "deploy",
+            DeliveryStep::Publish => "publish",
+        }
+    }
+}
+
+/// Build `attempt` passed, then `step` failed: a retry resumes there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumePoint {
+    pub step: DeliveryStep,
+    pub attempt: u32,
 }
 
 impl Mission {
@@ -102,6 +130,7 @@ impl Mission {
             tokens: TokenUsage::default(),
             url: None,
             deployment: None,
+            resume: None,
             pr_url: None,
             branch: None,
             trace_url: None,

@@ -11,7 +11,7 @@ use tracing::Instrument;
 use gantry_domain::consultation::Brief;
 use gantry_domain::evidence::kind as kinds;
 use gantry_domain::evidence::sha256_hex;
-use gantry_domain::mission::DeploymentRef;
+use gantry_domain::mission::{DeliveryStep, DeploymentRef, ResumePoint};
 use gantry_domain::policy::Policy;
 use gantry_domain::report::BuildLimits;
 use gantry_domain::{
@@ -385,7 +385,16 @@ impl Steps {
 
     async fn draft(&self, mut state: PipelineState) -> StepResult<PipelineState> {
         let id = state.mission_id.clone();
-        let mission = self.enter(&id, MissionStatus::Drafting).await?;
+        let mut mission = self.enter(&id, MissionStatus::Drafting).await?;
+        if mission.resume.is_some() {
+            // A run from the start makes a new build: an old resume point no longer applies.
+            mission = self
+                .update(&id, |m| {
+                    m.resume = None;
+                    Ok(())
+                })
+                .await?;
+        }
         let record = self.step_started(&id, StepName::Draft, 1).await?;
         let mut design_image = None;
         if let Some(image_key) = mission.consultation.as_ref().and_then(|c| c.brief.design_image.clone()) {
@@ -660,7 +669,7 @@ impl Steps {
         let request = DeployRequest { mission: id.clone(), manifest, files };
         let deployment = match self.deployer.deploy(&request).await {
             Ok(d) => d,
-            Err(e) => return Err(self.delivery_failed(&id, record, "deploy", e).await),
+            Err(e) => return Err(self.delivery_failed(&id, record, DeliveryStep::Deploy, attempt, e).await),
         };
         let shown = DeploymentRef {
             provider: deployment.provider.clone(),
@@ -670,6 +679,8 @@ impl Steps {
         self.update(&id, |m| {
             m.url = Some(shown.url.clone());
             m.deployment = Some(shown.clone());
+            // A resumed retry starts with attempts reset: the build it delivers is this one.
+            m.attempts = m.attempts.max(attempt);
             Ok(())
         })
         .await?;
@@ -709,12 +720,13 @@ impl Steps {
         };
         let publication = match self.publisher.publish(&request).await {
             Ok(p) => p,
-            Err(e) => return Err(self.delivery_failed(&id, record, "publish", e).await),
+            Err(e) => return Err(self.delivery_failed(&id, record, DeliveryStep::Publish, attempt, e).await),
         };
         let (branch, pr_url) = (publication.branch.clone(), publication.pr_url.clone());
         self.update(&id, |m| {
             m.branch = Some(branch.clone());
             m.pr_url = pr_url.clone();
+            m.attempts = m.attempts.max(attempt);
             Ok(())
         })
         .await?;
@@ -734,21 +746,24 @@ impl Steps {
     }
 
     /// A deploy or publish that failed: the step's record and the mission's error say why, so
-    /// the mission ends with that reason; the error goes on to the state machine.
+    /// the mission ends with that reason; the error goes on to the state machine. A retry
+    /// resumes at the failed step.
     async fn delivery_failed(
         &self,
         id: &MissionId,
         record: StepRecord,
-        step: &str,
+        step: DeliveryStep,
+        attempt: u32,
         error: PortError,
     ) -> StepError {
-        let reason = format!("{step} failed: {error}");
+        let reason = format!("{} failed: {error}", step.name());
         if let Err(e) = self.step_ended(id, record, false, error.to_string()).await {
             return e;
         }
         if let Err(e) = self
             .update(id, |m| {
                 m.error = Some(reason.clone());
+                m.resume = Some(ResumePoint { step, attempt });
                 Ok(())
             })
             .await
