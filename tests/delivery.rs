@@ -84,7 +84,7 @@ async fn a_mission_goes_live_on_vercel_and_opens_a_pull_request_on_github() {
     assert!(!text.contains(VERCEL_TOKEN) && !text.contains(GITHUB_TOKEN));
 
     // The web page shows the live URL and the pull request link from the status answer.
-    let app = server.client.get(format!("{}/app.js", server.base)).send().await.unwrap().text().await.unwrap();
+    let app = server.client.get(format!("{}/assets/app.js", server.base)).send().await.unwrap().text().await.unwrap();
     assert!(app.contains("view.url") && app.contains("view.pr_url"));
 }
 
