@@ -24,8 +24,9 @@ async fn consented_mission(server: &Server, token: &str, extra: Value) -> String
     let (code, first) = server.post("/gantry/consult", Some(token), body).await;
     assert_eq!(code, 200, "{first}");
     let id = first["mission_id"].as_str().unwrap().to_owned();
-    let (code, consent) =
-        server.post("/gantry/consult", Some(token), json!({"message": "yes, build it", "mission_id": id})).await;
+    let (code, consent) = server
+        .post("/gantry/consult", Some(token), json!({"message": "yes, build it", "mission_id": id}))
+        .await;
     assert_eq!(code, 202, "{consent}");
     id
 }
@@ -84,7 +85,15 @@ async fn a_mission_goes_live_on_vercel_and_opens_a_pull_request_on_github() {
     assert!(!text.contains(VERCEL_TOKEN) && !text.contains(GITHUB_TOKEN));
 
     // The web page shows the live URL and the pull request link from the status answer.
-    let app = server.client.get(format!("{}/assets/app.js", server.base)).send().await.unwrap().text().await.unwrap();
+    let app = server
+        .client
+        .get(format!("{}/assets/app.js", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(app.contains("view.url") && app.contains("view.pr_url"));
 }
 

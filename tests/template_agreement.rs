@@ -377,7 +377,10 @@ fn only_the_deploy_and_publish_steps_can_read_the_delivery_secret() {
         if step == "deploy" {
             let wait = env["GANTRY_VERCEL_WAIT_SECS"].as_u64().expect("a number of seconds");
             let timeout = function["Properties"]["Timeout"].as_u64().expect("a timeout");
-            assert!(wait + 10 < timeout, "the Vercel wait ({wait} s) must end well before the function ({timeout} s)");
+            assert!(
+                wait + 10 < timeout,
+                "the Vercel wait ({wait} s) must end well before the function ({timeout} s)"
+            );
         }
     }
 }

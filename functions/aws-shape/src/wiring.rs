@@ -154,7 +154,10 @@ pub fn with_delivery(mut steps: Steps, delivery: DeliveryConfig) -> Result<Steps
 
 /// The delivery configuration of the deploy and publish steps: tokens from the delivery secret
 /// (read once, here), everything else from the environment.
-pub async fn delivery_config(sdk: &SdkConfig, secret_arn: Option<&str>) -> Result<DeliveryConfig, WiringError> {
+pub async fn delivery_config(
+    sdk: &SdkConfig,
+    secret_arn: Option<&str>,
+) -> Result<DeliveryConfig, WiringError> {
     let client = aws_sdk_secretsmanager::Client::new(sdk);
     let secrets = Secrets::load(secret_arn.map(|_| &client), secret_arn).await?;
     let lookup = |name: &str| match name {
@@ -176,7 +179,8 @@ pub async fn steps(config: &StepsConfig) -> Result<(Step, Steps), WiringError> {
     })?;
     let policy = load_policy(config.policy.as_deref())?;
     let sdk = sdk_config().await;
-    let steps = steps_with(&sdk, &config.resources, &config.signing_key_id, config.evidence_retention, policy);
+    let steps =
+        steps_with(&sdk, &config.resources, &config.signing_key_id, config.evidence_retention, policy);
     // Only the deploy and publish steps hold delivery credentials.
     let steps = match step {
         Step::Deploy | Step::Publish => {

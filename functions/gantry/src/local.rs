@@ -16,8 +16,8 @@ use gantry_local::{
 };
 pub use gantry_pipeline::load_policy;
 use gantry_pipeline::steps::BuildIo;
-use gantry_ports::{Deployer, Publisher};
 use gantry_pipeline::{CleanupDeps, EvidenceLog, LocalOrchestrator, Steps};
+use gantry_ports::{Deployer, Publisher};
 use gantry_sandbox::LocalBuildRunner;
 
 pub struct Local {
