@@ -162,3 +162,34 @@ async fn a_retry_after_a_failed_deployment_resumes_at_deploy_and_duplicates_noth
     assert_eq!(kinds.iter().filter(|k| **k == "deploy").count(), 1, "{kinds:?}");
     assert_eq!(vercel.deployments().len(), 2, "the failed deployment and the retried one");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_a_failed_publish_resumes_at_publish_without_deploying_again() {
+    let vercel = FakeVercel::start(VERCEL_TOKEN, None).await.unwrap();
+    vercel.set_polls_before_end(0);
+    let github = FakeGitHub::start(GITHUB_TOKEN, "gantry-bot", &[]).await.unwrap();
+    github.set_token("revoked");
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), &delivery_env(&vercel, &github)).await;
+    let token = server.login().await;
+
+    let id = consented_mission(&server, &token, json!({})).await;
+    let failed = server.wait_final(&token, &id, Duration::from_secs(120)).await;
+    assert_eq!(failed["status"], "FAILED", "{failed:#}");
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(error.contains("publish failed") && error.contains("GITHUB_TOKEN"), "{error}");
+    assert!(failed.get("pr_url").is_none(), "{failed:#}");
+
+    github.set_token(GITHUB_TOKEN);
+    let (code, retried) = server.post(&format!("/gantry/missions/{id}/retry"), Some(&token), json!({})).await;
+    assert_eq!(code, 202, "{retried}");
+    let status = server.wait_final(&token, &id, Duration::from_secs(120)).await;
+    assert_eq!(status["status"], "SUCCESS", "{status:#}");
+    assert_eq!(vercel.deployments().len(), 1, "the deployment that succeeded is not repeated");
+    assert_eq!(github.pulls().len(), 1);
+    assert_eq!(status["url"], format!("https://{}", vercel.deployments()[0].url));
+    assert_eq!(
+        status["pr_url"],
+        format!("https://github.example/gantry-bot/{}/pull/1", github.pulls()[0].repo.1)
+    );
+}

@@ -121,6 +121,11 @@ impl FakeGitHub {
         self.lock().pulls.clone()
     }
 
+    /// The token the fake accepts from now on (as if it were revoked or rotated at GitHub).
+    pub fn set_token(&self, token: &str) {
+        self.lock().token = token.to_owned();
+    }
+
     pub fn rate_limit_next(&self, requests: u32) {
         self.lock().rate_limited = requests;
     }
