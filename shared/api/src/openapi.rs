@@ -93,6 +93,7 @@ pub fn document() -> Value {
                     "mission_id": {"type": "string"},
                     "status": {"enum": ["AWAITING_INPUT", "QUEUED", "DRAFTING", "VALIDATING", "BUILDING", "HEALING", "DEPLOYING", "PUBLISHING", "DEPLOYED", "PR_OPENED", "SUCCESS", "BLOCKED", "FAILED", "TIMEOUT", "CANCELLED", "EXPIRED"]},
                     "speech": {"type": "string"}, "attempts": {"type": "integer"}, "url": {"type": "string"}, "pr_url": {"type": "string"}, "branch": {"type": "string"},
+                    "deployment": {"type": "object", "properties": {"provider": {"enum": ["vercel", "local"]}, "id": {"type": "string"}, "url": {"type": "string"}}},
                     "trace_url": {"type": "string"}, "evidence_url": {"type": "string"}, "error": {"type": "string"},
                     "steps": {"type": "array", "items": {"type": "object", "properties": {"name": {"enum": ["draft", "policy", "build", "heal", "deploy", "publish", "evidence", "finalize"]}, "status": {"type": "string"}, "attempt": {"type": "integer"}, "started_at": {"type": "string"}, "ended_at": {"type": "string"}, "detail": {"type": "string"}}}},
                     "created_at": {"type": "string"}, "updated_at": {"type": "string"}
