@@ -395,3 +395,63 @@ fn the_brain_comes_from_the_parameters_and_only_its_callers_may_invoke_that_one_
         }
     }
 }
+
+/// The delivery tokens: only the deploy and publish steps are told where they are and may read
+/// them, and the wait for a Vercel deployment fits in the deploy function's time.
+#[test]
+fn only_the_deploy_and_publish_steps_can_read_the_delivery_secret() {
+    let template = Template::load();
+    let secret = template.resource("DeliverySecret");
+    assert_eq!(secret["Type"].as_str(), Some("AWS::SecretsManager::Secret"));
+    let keys: serde_json::Value =
+        serde_json::from_str(secret["Properties"]["SecretString"].as_str().expect("a JSON SecretString"))
+            .expect("the secret's template is JSON");
+    for key in ["vercel_token", "github_token"] {
+        assert!(keys.get(key).is_some(), "DeliverySecret has no {key} key");
+    }
+    // The policies that name the delivery secret.
+    let readers: Vec<&str> = template
+        .of_type("AWS::IAM::ManagedPolicy")
+        .filter(|(_, p)| {
+            p["Properties"]["PolicyDocument"]["Statement"].as_sequence().into_iter().flatten().any(|s| {
+                let resources = match &s["Resource"] {
+                    Value::Sequence(list) => list.clone(),
+                    other => vec![other.clone()],
+                };
+                resources.iter().any(|r| target_of(r).as_deref() == Some("DeliverySecret"))
+            })
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(readers, ["DeliverySecretReadPolicy"]);
+    for (name, function) in template.of_type("AWS::Serverless::Function") {
+        let env = template.environment(function);
+        let step = env.get("GANTRY_STEP").and_then(Value::as_str).unwrap_or_default();
+        let delivers = step == "deploy" || step == "publish";
+        let policies: Vec<String> = function["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(target_of)
+            .collect();
+        let reads = policies.iter().any(|p| p == "DeliverySecretReadPolicy");
+        let named = env
+            .get(gantry_aws_shape::config::DELIVERY_SECRET_ARN)
+            .and_then(target_of)
+            .is_some_and(|t| t == "DeliverySecret");
+        assert_eq!(reads, delivers, "{name}: only deploy and publish may read the delivery secret");
+        assert_eq!(named, delivers, "{name}: only deploy and publish are told where it is");
+        assert!(
+            !env.values().any(|v| target_of(v).as_deref() == Some("DeliverySecret")) || delivers,
+            "{name} names the delivery secret"
+        );
+        if step == "deploy" {
+            let wait = env["GANTRY_VERCEL_WAIT_SECS"].as_u64().expect("a number of seconds");
+            let timeout = function["Properties"]["Timeout"].as_u64().expect("a timeout");
+            assert!(
+                wait + 10 < timeout,
+                "the Vercel wait ({wait} s) must end well before the function ({timeout} s)"
+            );
+        }
+    }
+}

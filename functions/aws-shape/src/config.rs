@@ -76,6 +76,10 @@ pub const EVIDENCE_RETENTION_DAYS: &str = "GANTRY_EVIDENCE_RETENTION_DAYS";
 pub const CONSULTATION_IDLE_SECS: &str = "GANTRY_CONSULTATION_IDLE_SECS";
 /// Optional (default 30).
 pub const RETENTION_DAYS: &str = "GANTRY_RETENTION_DAYS";
+/// Optional, set on the deploy and publish steps only: the JSON secret holding `vercel_token`
+/// and `github_token` (see `gantry_aws::secrets`). The other delivery variables
+/// (`VERCEL_TEAM_ID`, `GANTRY_GITHUB_OWNER`, …) are plain environment variables.
+pub const DELIVERY_SECRET_ARN: &str = "GANTRY_DELIVERY_SECRET_ARN";
 /// Optional (default a dir under the system temp dir): where the builder materialises the job.
 pub const BUILD_WORK_ROOT: &str = "GANTRY_BUILD_WORK_ROOT";
 
@@ -151,6 +155,8 @@ pub struct StepsConfig {
     pub signing_key_id: String,
     pub evidence_retention: Duration,
     pub policy: Option<PathBuf>,
+    /// Only the deploy and publish steps are given it.
+    pub delivery_secret_arn: Option<String>,
 }
 
 impl StepsConfig {
@@ -171,6 +177,7 @@ impl StepsConfig {
             signing_key_id,
             evidence_retention: Duration::from_secs(vars.number(EVIDENCE_RETENTION_DAYS, 365)? * DAY_SECS),
             policy: vars.optional(POLICY).map(PathBuf::from),
+            delivery_secret_arn: vars.optional(DELIVERY_SECRET_ARN),
         })
     }
 }

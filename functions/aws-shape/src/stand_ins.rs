@@ -1,5 +1,5 @@
-//! Stand-ins where the AWS shape has no adapter (yet):
-//! - deployer and publisher, until the Vercel and GitHub adapters exist: a mission that asks to
+//! Stand-ins where the AWS shape has no adapter configured:
+//! - deployer and publisher without their tokens in the delivery secret: a mission that asks to
 //!   deploy or publish fails that step with a reason that says what is missing, rather than
 //!   pretending to have shipped;
 //! - mission files: in AWS there are no previews (Vercel hosts them) and no work dirs (each
@@ -20,7 +20,7 @@ pub struct NotConfiguredDeployer;
 impl Deployer for NotConfiguredDeployer {
     async fn deploy(&self, _request: &DeployRequest) -> PortResult<Deployment> {
         Err(PortError::Failed(
-            "deploy is not configured in this installation (no Vercel deployer yet)".into(),
+            "deploy is not configured in this installation: set vercel_token in the delivery secret".into(),
         ))
     }
 }
@@ -32,7 +32,7 @@ pub struct NotConfiguredPublisher;
 impl Publisher for NotConfiguredPublisher {
     async fn publish(&self, _request: &PublishRequest) -> PortResult<Publication> {
         Err(PortError::Failed(
-            "publish is not configured in this installation (no GitHub publisher yet)".into(),
+            "publish is not configured in this installation: set github_token in the delivery secret and GANTRY_GITHUB_OWNER".into(),
         ))
     }
 }

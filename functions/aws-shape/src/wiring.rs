@@ -17,6 +17,9 @@ use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{load_policy, CleanupDeps, EvidenceLog, PolicyFileError, Step, Steps};
 use gantry_ports::Brain;
 
+use gantry_delivery::{DeliveryConfig, DeliveryConfigError, GitHubPublisher, VercelDeployer};
+use gantry_ports::PortError;
+
 use crate::config::{ApiConfig, CleanupConfig, ConfigError, Resources, StepsConfig, STEP};
 use crate::stand_ins::{NoMissionFiles, NotConfiguredDeployer, NotConfiguredPublisher};
 
@@ -34,6 +37,10 @@ pub enum WiringError {
     Policy(#[from] PolicyFileError),
     #[error(transparent)]
     Brain(#[from] BrainConfigError),
+    #[error(transparent)]
+    Delivery(#[from] DeliveryConfigError),
+    #[error("cannot build a delivery adapter: {0}")]
+    DeliveryAdapter(#[from] PortError),
 }
 
 /// The brain `GANTRY_BRAIN` selects (offline when unset); Bedrock shares the SDK configuration.
@@ -149,6 +156,34 @@ pub fn steps_with(
     }
 }
 
+/// The steps with the real deployer and publisher where `delivery` configures them; the
+/// stand-ins (which fail the step saying what is missing) where it does not.
+pub fn with_delivery(mut steps: Steps, delivery: DeliveryConfig) -> Result<Steps, WiringError> {
+    if let Some(config) = delivery.vercel {
+        steps.deployer = Arc::new(VercelDeployer::new(config)?);
+    }
+    if let Some(config) = delivery.github {
+        steps.publisher = Arc::new(GitHubPublisher::new(config)?);
+    }
+    Ok(steps)
+}
+
+/// The delivery configuration of the deploy and publish steps: tokens from the delivery secret
+/// (read once, here), everything else from the environment.
+pub async fn delivery_config(
+    sdk: &SdkConfig,
+    secret_arn: Option<&str>,
+) -> Result<DeliveryConfig, WiringError> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let secrets = Secrets::load(secret_arn.map(|_| &client), secret_arn).await?;
+    let lookup = |name: &str| match name {
+        gantry_delivery::config::VERCEL_TOKEN => secrets.vercel_token.clone(),
+        gantry_delivery::config::GITHUB_TOKEN => secrets.github_token.clone(),
+        other => crate::config::process_env(other),
+    };
+    Ok(DeliveryConfig::from_lookup(&lookup)?)
+}
+
 /// The `steps` Lambda: which step this function runs, and the handlers.
 pub async fn steps(config: &StepsConfig) -> Result<(Step, Steps), WiringError> {
     let step = Step::from_name(&config.step).ok_or_else(|| {
@@ -161,10 +196,16 @@ pub async fn steps(config: &StepsConfig) -> Result<(Step, Steps), WiringError> {
     let policy = load_policy(config.policy.as_deref())?;
     let sdk = sdk_config().await;
     let brain = brain(&sdk, &policy).await?;
-    Ok((
-        step,
-        steps_with(&sdk, &config.resources, &config.signing_key_id, config.evidence_retention, policy, brain),
-    ))
+    let steps =
+        steps_with(&sdk, &config.resources, &config.signing_key_id, config.evidence_retention, policy, brain);
+    // Only the deploy and publish steps hold delivery credentials.
+    let steps = match step {
+        Step::Deploy | Step::Publish => {
+            with_delivery(steps, delivery_config(&sdk, config.delivery_secret_arn.as_deref()).await?)?
+        }
+        _ => steps,
+    };
+    Ok((step, steps))
 }
 
 /// What the cleanup runner works with.

@@ -8,6 +8,7 @@ use anyhow::Context;
 
 use gantry_brain::model::config::BrainConfig;
 use gantry_brain::OfflineBrain;
+use gantry_delivery::{DeliveryConfig, GitHubPublisher, VercelDeployer};
 use gantry_domain::policy::Policy;
 use gantry_local::signer::Ed25519FileSigner;
 use gantry_local::{
@@ -17,7 +18,7 @@ use gantry_local::{
 pub use gantry_pipeline::load_policy;
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{CleanupDeps, EvidenceLog, LocalOrchestrator, Steps};
-use gantry_ports::Brain;
+use gantry_ports::{Brain, Deployer, Publisher};
 use gantry_sandbox::{make_private_dir, make_private_file, LocalBuildRunner};
 
 pub struct Local {
@@ -107,12 +108,27 @@ impl Local {
         make_private_dir(&work_root)?;
         let signer_key = data_dir.join(gantry_local::signer::KEY_FILE);
         make_private_file(&signer_key)?;
+        let delivery = DeliveryConfig::from_env().context("the delivery configuration is invalid")?;
+        let deployer: Arc<dyn Deployer> = match delivery.vercel {
+            Some(config) => {
+                tracing::info!(api = %config.api_url, team = ?config.team_id, target = ?config.target, "deploying to Vercel");
+                Arc::new(VercelDeployer::new(config)?)
+            }
+            None => Arc::new(LocalDeployer::new(data_dir.join("previews"), public_base)),
+        };
+        let publisher: Arc<dyn Publisher> = match delivery.github {
+            Some(config) => {
+                tracing::info!(api = %config.api_url, owner = %config.owner, "publishing to GitHub");
+                Arc::new(GitHubPublisher::new(config)?)
+            }
+            None => Arc::new(LocalGitPublisher::new(data_dir.join("repos"))),
+        };
         let steps = Steps {
             store: Arc::new(store.clone()),
             objects: objects.clone(),
             brain: brain.clone(),
-            deployer: Arc::new(LocalDeployer::new(data_dir.join("previews"), public_base)),
-            publisher: Arc::new(LocalGitPublisher::new(data_dir.join("repos"))),
+            deployer,
+            publisher,
             evidence: EvidenceLog {
                 objects: objects.clone(),
                 evidence: evidence.clone(),

@@ -93,6 +93,7 @@ pub fn document() -> Value {
                     "mission_id": {"type": "string"},
                     "status": {"enum": ["AWAITING_INPUT", "QUEUED", "DRAFTING", "VALIDATING", "BUILDING", "HEALING", "DEPLOYING", "PUBLISHING", "DEPLOYED", "PR_OPENED", "SUCCESS", "BLOCKED", "FAILED", "TIMEOUT", "CANCELLED", "EXPIRED"]},
                     "speech": {"type": "string"}, "attempts": {"type": "integer"}, "url": {"type": "string"}, "pr_url": {"type": "string"}, "branch": {"type": "string"},
+                    "deployment": {"type": "object", "properties": {"provider": {"enum": ["vercel", "local"]}, "id": {"type": "string"}, "url": {"type": "string"}}},
                     "trace_url": {"type": "string"}, "evidence_url": {"type": "string"}, "error": {"type": "string"},
                     "features": {"type": "array", "items": {"type": "object", "required": ["name", "built", "checked"], "properties": {"name": {"type": "string"}, "built": {"type": "boolean"}, "checked": {"type": "boolean"}, "detail": {"type": "string"}}}},
                     "delivery": {"type": "string", "description": "built N of M features; not built: …"},

@@ -104,6 +104,8 @@ pub struct StatusView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<gantry_domain::mission::DeploymentRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pr_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
@@ -146,6 +148,7 @@ impl StatusView {
             attempts: mission.attempts,
             heals: mission.heals,
             url: mission.url.clone(),
+            deployment: mission.deployment.clone(),
             pr_url: mission.pr_url.clone(),
             branch: mission.branch.clone(),
             repo: mission.repo.clone(),

@@ -105,6 +105,12 @@ pub struct Mission {
     pub tokens: TokenUsage,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Where a retry picks up, set when a delivery step fails after a passing build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<ResumePoint>,
+    /// Where the build went live (`url` is its address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pr_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,6 +131,40 @@ pub struct Mission {
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A deployment of a mission's build, as the status answer shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentRef {
+    /// `vercel` or `local`.
+    pub provider: String,
+    pub id: String,
+    pub url: String,
+}
+
+/// A delivery step: what a retry can resume at without drafting and building again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStep {
+    Deploy,
+    Publish,
+}
+
+impl DeliveryStep {
+    /// The step's name in `status.steps` and the state machine's `resume_at`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeliveryStep::Deploy => "deploy",
+            DeliveryStep::Publish => "publish",
+        }
+    }
+}
+
+/// Build `attempt` passed, then `step` failed: a retry resumes there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumePoint {
+    pub step: DeliveryStep,
+    pub attempt: u32,
 }
 
 impl Mission {
@@ -154,6 +194,8 @@ impl Mission {
             dispatches: 0,
             tokens: TokenUsage::default(),
             url: None,
+            deployment: None,
+            resume: None,
             pr_url: None,
             branch: None,
             repo: None,

@@ -109,7 +109,8 @@ impl MissionStatus {
         let ends = matches!(to, Failed | Timeout | Cancelled);
         match self {
             AwaitingInput => matches!(to, Queued | Cancelled | Expired | Failed),
-            Queued => ends || matches!(to, Drafting | Validating),
+            // A retry after a failed delivery resumes at that step (the build had passed).
+            Queued => ends || matches!(to, Drafting | Validating | Deploying | Publishing),
             Drafting => ends || to == Validating,
             Validating => ends || matches!(to, Building | Blocked),
             Building => ends || matches!(to, Healing | Deploying | Publishing | Success),
@@ -199,6 +200,15 @@ mod tests {
     fn a_consultation_cannot_skip_the_queue() {
         for to in [Drafting, Validating, Building, Deploying, Success, Deployed] {
             assert!(AwaitingInput.transition(to).is_err(), "{to}");
+        }
+    }
+
+    #[test]
+    fn a_retry_may_resume_at_a_delivery_step_but_not_skip_the_build_otherwise() {
+        assert_eq!(Queued.transition(Deploying), Ok(Deploying));
+        assert_eq!(Queued.transition(Publishing), Ok(Publishing));
+        for to in [Building, Healing, Success, Deployed, PrOpened] {
+            assert!(Queued.transition(to).is_err(), "{to}");
         }
     }
 

@@ -178,6 +178,7 @@ mod tests {
             manifest: manifest(project),
             title: "Todo".into(),
             body: "head: abc".into(),
+            design_image: None,
         }
     }
 

@@ -57,8 +57,13 @@ pub async fn initial_input(
     dispatch: u32,
 ) -> PortResult<Value> {
     let record = store.get(mission).await?.ok_or(PortError::NotFound)?;
-    serde_json::to_value(PipelineState::new(mission.clone(), record.deploy, record.publish, dispatch))
-        .map_err(|e| PortError::Failed(e.to_string()))
+    let mut state = PipelineState::new(mission.clone(), record.deploy, record.publish, dispatch);
+    // A retry after a failed deploy or publish starts at that step, on the build that passed.
+    if let Some(resume) = record.resume.filter(|_| dispatch > 0) {
+        state.resume_at = Some(resume.step.name().to_owned());
+        state.attempt = Some(resume.attempt);
+    }
+    serde_json::to_value(state).map_err(|e| PortError::Failed(e.to_string()))
 }
 
 struct Invoker {

@@ -31,6 +31,9 @@ pub struct PipelineState {
     pub publish: bool,
     #[serde(default)]
     pub dispatch: u32,
+    /// `deploy` or `publish`: a retry that starts at that step (the state machine's first Choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,6 +66,7 @@ impl PipelineState {
             deploy,
             publish,
             dispatch,
+            resume_at: None,
             attempt: None,
             max_heals: None,
             policy_allowed: None,

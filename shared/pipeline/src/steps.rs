@@ -11,7 +11,9 @@ use tracing::Instrument;
 use gantry_domain::consultation::Brief;
 use gantry_domain::evidence::kind as kinds;
 use gantry_domain::evidence::sha256_hex;
-use gantry_domain::mission::{check_budget, within_budget, TokenUsage};
+use gantry_domain::mission::{
+    check_budget, within_budget, DeliveryStep, DeploymentRef, ResumePoint, TokenUsage,
+};
 use gantry_domain::policy::Policy;
 use gantry_domain::report::{BuildLimits, Delivery};
 use gantry_domain::{
@@ -425,7 +427,16 @@ impl Steps {
 
     async fn draft(&self, mut state: PipelineState) -> StepResult<PipelineState> {
         let id = state.mission_id.clone();
-        let mission = self.enter(&id, MissionStatus::Drafting).await?;
+        let mut mission = self.enter(&id, MissionStatus::Drafting).await?;
+        if mission.resume.is_some() {
+            // A run from the start makes a new build: an old resume point no longer applies.
+            mission = self
+                .update(&id, |m| {
+                    m.resume = None;
+                    Ok(())
+                })
+                .await?;
+        }
         let record = self.step_started(&id, StepName::Draft, 1).await?;
         let mut design_image = None;
         let mut shown_image = None;
@@ -755,14 +766,18 @@ impl Steps {
         let request = DeployRequest { mission: id.clone(), manifest, files };
         let deployment = match self.deployer.deploy(&request).await {
             Ok(d) => d,
-            Err(e) => {
-                self.step_ended(&id, record, false, e.to_string()).await?;
-                return Err(e.into());
-            }
+            Err(e) => return Err(self.delivery_failed(&id, record, DeliveryStep::Deploy, attempt, e).await),
         };
-        let url = deployment.url.clone();
+        let shown = DeploymentRef {
+            provider: deployment.provider.clone(),
+            id: deployment.deployment_id.clone(),
+            url: deployment.url.clone(),
+        };
         self.update(&id, |m| {
-            m.url = Some(url.clone());
+            m.url = Some(shown.url.clone());
+            m.deployment = Some(shown.clone());
+            // A resumed retry starts with attempts reset: the build it delivers is this one.
+            m.attempts = m.attempts.max(attempt);
             Ok(())
         })
         .await?;
@@ -780,31 +795,36 @@ impl Steps {
         let record = self.step_started(&id, StepName::Publish, attempt).await?;
         let manifest = self.load_manifest(&id, attempt).await?;
         let head = self.evidence.head(&id).await?;
-        let body = format!(
-            "Built by Gantry for mission {id}.\n\n\
-             Evidence head hash (sha256, before this commit was recorded): {head}\n\
-             Verify the whole evidence chain, every artifact and its signature with:\n\n    gantry verify {id}\n\n\
-             or, from an exported pack: gantry verify --file pack.json --artifacts DIR\n{}",
-            mission.url.as_deref().map(|u| format!("\nPreview: {u}\n")).unwrap_or_default()
-        );
+        let report = match self.objects.get(&build_keys(&id, attempt).report_url).await? {
+            Some(bytes) => serde_json::from_slice::<BuildReport>(&bytes).ok(),
+            None => None,
+        };
+        let body = pull_request_body(&mission, report.as_ref(), &head);
+        let design_image = match mission.consultation.as_ref().and_then(|c| c.brief.design_image.clone()) {
+            Some(key) => self
+                .objects
+                .get(&key)
+                .await?
+                .map(|bytes| (key.rsplit('.').next().unwrap_or("bin").to_owned(), bytes)),
+            None => None,
+        };
         let request = PublishRequest {
             mission: id.clone(),
             manifest,
             title: format!("Gantry: {}", mission.title),
             body,
+            design_image,
         };
         let publication = match self.publisher.publish(&request).await {
             Ok(p) => p,
-            Err(e) => {
-                self.step_ended(&id, record, false, e.to_string()).await?;
-                return Err(e.into());
-            }
+            Err(e) => return Err(self.delivery_failed(&id, record, DeliveryStep::Publish, attempt, e).await),
         };
         let (branch, pr_url) = (publication.branch.clone(), publication.pr_url.clone());
         self.update(&id, |m| {
             m.branch = Some(branch.clone());
             m.repo = Some(publication.repo.clone());
             m.pr_url = pr_url.clone();
+            m.attempts = m.attempts.max(attempt);
             Ok(())
         })
         .await?;
@@ -821,6 +841,34 @@ impl Steps {
         };
         self.step_ended(&id, record, true, detail).await?;
         Ok(state)
+    }
+
+    /// A deploy or publish that failed: the step's record and the mission's error say why, so
+    /// the mission ends with that reason; the error goes on to the state machine. A retry
+    /// resumes at the failed step.
+    async fn delivery_failed(
+        &self,
+        id: &MissionId,
+        record: StepRecord,
+        step: DeliveryStep,
+        attempt: u32,
+        error: PortError,
+    ) -> StepError {
+        let reason = format!("{} failed: {error}", step.name());
+        if let Err(e) = self.step_ended(id, record, false, error.to_string()).await {
+            return e;
+        }
+        if let Err(e) = self
+            .update(id, |m| {
+                m.error = Some(reason.clone());
+                m.resume = Some(ResumePoint { step, attempt });
+                Ok(())
+            })
+            .await
+        {
+            return e;
+        }
+        error.into()
     }
 
     async fn seal(&self, state: PipelineState) -> StepResult<PipelineState> {
@@ -908,6 +956,49 @@ impl Steps {
         }
         Ok(state)
     }
+}
+
+/// The pull request's description: what was asked, what was built and checked, where it runs,
+/// and how to verify its evidence.
+fn pull_request_body(mission: &Mission, report: Option<&BuildReport>, evidence_head: &str) -> String {
+    let id = &mission.id;
+    let mut body = format!("Built by Gantry for mission `{id}`: {}.\n", mission.title);
+    if let Some(consultation) = &mission.consultation {
+        if let Some(plan) = &consultation.proposal {
+            body.push_str(&format!("\n## Plan\n\n{}\n", plan.trim()));
+        }
+        if !consultation.features.is_empty() {
+            body.push_str("\n## Features\n\n");
+            for feature in &consultation.features {
+                body.push_str(&format!("- {feature}\n"));
+            }
+        }
+    }
+    body.push_str("\n## Audit\n\n");
+    match report {
+        Some(r) => body.push_str(&format!(
+            "{} on attempt {} in {:.1} s ({}), exit code {}; log sha256 `{}`\n",
+            if r.passed { "Passed" } else { "Failed" },
+            mission.attempts.max(1),
+            r.duration_ms as f64 / 1000.0,
+            r.isolation,
+            r.exit_code.map_or("none".into(), |c| c.to_string()),
+            r.log_sha256
+        )),
+        None => body.push_str("No build report was found.\n"),
+    }
+    if let Some(url) = &mission.url {
+        body.push_str(&format!("\n## Preview\n\n{url}\n"));
+    }
+    body.push_str(&format!(
+        "\n## Evidence\n\nHead hash (sha256, before this pull request was recorded): `{evidence_head}`\n\n\
+         Verify the whole chain, every artifact and its signature with:\n\n    gantry verify {id}\n\n\
+         or, from an exported pack: `gantry verify --file pack.json --artifacts DIR`\n"
+    ));
+    if let Some(trace) = &mission.trace_url {
+        body.push_str(&format!("\nTrace: {trace}\n"));
+    }
+    body
 }
 
 /// The brief a mission was consented on; a direct build has its title as the only note.

@@ -360,6 +360,8 @@ pub struct PublishRequest {
     pub title: String,
     /// PR body (locally: the commit message body), carrying the evidence head hash.
     pub body: String,
+    /// The design image as (extension, bytes): committed as `public/design-reference.<ext>`.
+    pub design_image: Option<(String, Vec<u8>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
