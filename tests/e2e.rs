@@ -157,6 +157,22 @@ async fn gantry_build_with_a_manifest_runs_to_the_end() {
 }
 
 #[tokio::test]
+async fn a_manifest_needs_no_prompt_and_names_the_mission() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = gantry(
+        dir.path(),
+        &["build", "--manifest", &fixture("clean-manifest.json"), "--no-publish", "--no-deploy", "--json"],
+    );
+    let status: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    assert!(output.status.success(), "{status:#} {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(status["status"], "SUCCESS", "{status:#}");
+    assert_eq!(status["title"], "hello-static", "{status:#}");
+    let nothing = gantry(dir.path(), &["build"]);
+    assert!(!nothing.status.success());
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("--manifest"), "clap names what is missing");
+}
+
+#[tokio::test]
 async fn a_blocked_mission_exits_non_zero_with_verifiable_evidence() {
     let dir = tempfile::tempdir().unwrap();
     let output =

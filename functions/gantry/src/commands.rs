@@ -16,13 +16,11 @@ use chrono::Utc;
 use gantry_api::auth;
 use gantry_api::views::StatusView;
 use gantry_brain::OfflineBrain;
-use gantry_domain::consultation::ConsultationStatus;
 use gantry_domain::evidence::{self, ArtifactRef};
-use gantry_domain::mission::title_for;
 use gantry_domain::terminal::{terminal_safe, terminal_safe_json};
 use gantry_domain::{guardrails, GantryManifest, Mission, MissionId, MissionStatus, Role, Subject, Turn};
 use gantry_pipeline::{verify_mission_evidence, MissionEvidence};
-use gantry_ports::{ApiToken, Brain, EvidenceKey, MissionStore, ObjectStore, Orchestrator, TokenStore};
+use gantry_ports::{ApiToken, EvidenceKey, MissionStore, ObjectStore, Orchestrator, TokenStore};
 
 use crate::local::{load_policy, Local};
 use crate::CleanupArgs;
@@ -55,16 +53,9 @@ fn parse_id(raw: &str) -> anyhow::Result<MissionId> {
 pub async fn build(
     data_dir: &Path,
     policy: Option<&Path>,
-    prompt: &str,
+    prompt: Option<&str>,
     options: BuildOptions,
 ) -> anyhow::Result<ExitCode> {
-    let prompt = prompt.trim();
-    if prompt.is_empty() {
-        bail!("describe the app to build");
-    }
-    if let Err(refusal) = guardrails::check(prompt) {
-        bail!("refused: {}", refusal.reason);
-    }
     let given = match &options.manifest {
         Some(path) => {
             let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -74,18 +65,35 @@ pub async fn build(
         }
         None => None,
     };
-    let now = Utc::now();
-    let turn = Turn { role: Role::User, content: prompt.to_owned(), at: now };
-    let reply = OfflineBrain.consult(None, std::slice::from_ref(&turn), None).await?;
-    let mut consultation = reply.consultation;
-    consultation.status = ConsultationStatus::ReadyToBuild;
-    consultation.question = None;
-    let mission = Mission {
-        title: title_for(Some(&consultation), prompt),
-        consultation: Some(consultation),
-        deploy: options.deploy,
-        publish: options.publish,
-        ..Mission::new(Subject::new(auth::OWNER), String::new(), MissionStatus::Queued, now)
+    let prompt = prompt.map(str::trim).filter(|p| !p.is_empty());
+    let (mission, turn) = match (prompt, &given) {
+        (Some(prompt), _) => {
+            if let Err(refusal) = guardrails::check(prompt) {
+                bail!("refused: {}", refusal.reason);
+            }
+            let owner = Subject::new(auth::OWNER);
+            gantry_pipeline::direct_build(
+                &OfflineBrain,
+                owner,
+                prompt,
+                options.deploy,
+                options.publish,
+                Utc::now(),
+            )
+            .await?
+        }
+        // A given manifest needs no plan: it is built as it is, named by its project.
+        (None, Some(manifest)) => {
+            let now = Utc::now();
+            let title = manifest.project_name.clone();
+            let mut mission =
+                Mission::new(Subject::new(auth::OWNER), title.clone(), MissionStatus::Queued, now);
+            mission.deploy = options.deploy;
+            mission.publish = options.publish;
+            let turn = Turn { role: Role::User, content: format!("build the manifest {title}"), at: now };
+            (mission, turn)
+        }
+        (None, None) => bail!("describe the app to build"),
     };
     // Everything from here on is this mission's work: every log line carries its id (the
     // pipeline's own lines in the executor's span, which is a root of its own).

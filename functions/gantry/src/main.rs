@@ -46,7 +46,9 @@ enum Command {
     },
     /// Build an app from a prompt, without consultation, and wait for the result.
     Build {
-        prompt: String,
+        /// What to build; optional with --manifest (the title is then the manifest's project name).
+        #[arg(required_unless_present = "manifest")]
+        prompt: Option<String>,
         /// Skip drafting: build this GantryManifest (JSON) instead.
         #[arg(long)]
         manifest: Option<PathBuf>,
@@ -191,7 +193,7 @@ async fn main() -> ExitCode {
         Command::Build { prompt, manifest, no_deploy, no_publish, json, addr } => {
             let options =
                 commands::BuildOptions { manifest, deploy: !no_deploy, publish: !no_publish, json, addr };
-            commands::build(&cli.data_dir, cli.policy.as_deref(), &prompt, options).await
+            commands::build(&cli.data_dir, cli.policy.as_deref(), prompt.as_deref(), options).await
         }
         Command::Status { id, steps, json } => commands::status(&cli.data_dir, &id, steps, json).await,
         Command::Missions => commands::missions(&cli.data_dir).await,

@@ -4,10 +4,7 @@
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 
-use gantry_pipeline::{PipelineState, Step, StepError, Steps};
-
-/// The error name of an input that is not a pipeline state object.
-pub const BAD_STATE: &str = "Gantry.BadState";
+use gantry_pipeline::{ErrorName, PipelineState, Step, StepError, Steps};
 
 /// A failed step, as Step Functions sees it.
 #[derive(Debug)]
@@ -18,7 +15,7 @@ pub struct StepFailure {
 
 impl From<StepError> for StepFailure {
     fn from(e: StepError) -> Self {
-        Self { error_type: e.error_name().to_owned(), message: e.to_string() }
+        Self { error_type: e.error_name().to_string(), message: e.to_string() }
     }
 }
 
@@ -31,11 +28,11 @@ impl From<StepFailure> for Diagnostic {
 /// Runs `step` on the event's state object.
 pub async fn handle(steps: &Steps, step: Step, event: LambdaEvent<Value>) -> Result<Value, StepFailure> {
     let state: PipelineState = serde_json::from_value(event.payload)
-        .map_err(|e| StepFailure { error_type: BAD_STATE.into(), message: e.to_string() })?;
+        .map_err(|e| StepFailure { error_type: ErrorName::BadState.to_string(), message: e.to_string() })?;
     let span = tracing::info_span!("mission", mission_id = %state.mission_id);
     let next = tracing::Instrument::instrument(steps.run(step, state), span).await?;
     serde_json::to_value(next)
-        .map_err(|e| StepFailure { error_type: BAD_STATE.into(), message: e.to_string() })
+        .map_err(|e| StepFailure { error_type: ErrorName::BadState.to_string(), message: e.to_string() })
 }
 
 #[cfg(test)]

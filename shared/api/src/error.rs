@@ -116,6 +116,21 @@ impl From<PortError> for ApiError {
     }
 }
 
+/// A change through the one mission writer: a refusal is already the answer; a mission that
+/// kept changing is a conflict the caller may try again.
+impl From<gantry_ports::UpdateError<ApiError>> for ApiError {
+    fn from(e: gantry_ports::UpdateError<ApiError>) -> Self {
+        match e {
+            gantry_ports::UpdateError::Refused(e) => e,
+            gantry_ports::UpdateError::NotFound(_) => ApiError::NotFound,
+            gantry_ports::UpdateError::Contended { .. } => {
+                ApiError::Conflict("The mission kept changing; please try again.".into())
+            }
+            gantry_ports::UpdateError::Port(e) => e.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, speech) = self.parts();

@@ -23,7 +23,6 @@ const SERVICE: &str = "Step Functions";
 /// The input field holding the id of the `StartExecution` call (carried through untouched).
 pub const START_REQUEST_FIELD: &str = "start_request_id";
 /// The error a stopped execution reports, as the local shape names a cancellation.
-const STOP_ERROR: &str = "Gantry.Cancelled";
 /// StopExecution accepts a cause of at most 32 768 characters; a reason needs far fewer.
 const MAX_CAUSE_CHARS: usize = 1000;
 
@@ -131,7 +130,7 @@ impl Orchestrator for StepFunctionsOrchestrator {
             .client
             .stop_execution()
             .execution_arn(&arn)
-            .error(STOP_ERROR)
+            .error(gantry_pipeline::ErrorName::Cancelled.as_str())
             .cause(clip(reason, MAX_CAUSE_CHARS))
             .send()
             .await;

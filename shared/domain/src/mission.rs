@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::consultation::Consultation;
+use crate::consultation::{Consultation, ConsultationStatus};
 use crate::ids::{MissionId, Subject};
 use crate::status::{MissionStatus, TransitionError};
 
@@ -225,6 +225,115 @@ impl Mission {
         self.updated_at = now;
         Ok(())
     }
+
+    /// The person's own choices for the run, when a message names them.
+    pub fn choose_delivery(&mut self, deploy: Option<bool>, publish: Option<bool>) {
+        if let Some(deploy) = deploy {
+            self.deploy = deploy;
+        }
+        if let Some(publish) = publish {
+            self.publish = publish;
+        }
+    }
+
+    /// Takes a brain's reply to a consultation turn: its consultation becomes the mission's, except
+    /// that only consent (decided by [`Mission::consent`], never by a brain) makes it ready; a newly
+    /// attached design image replaces the old one, else the old one stays; the plan names the title
+    /// once it settles; and the reply's tokens count against the mission.
+    pub fn absorb_reply(
+        &mut self,
+        mut consultation: Consultation,
+        attached_image: Option<String>,
+        usage: TokenUsage,
+        now: DateTime<Utc>,
+    ) {
+        if consultation.status == ConsultationStatus::ReadyToBuild {
+            consultation.status = ConsultationStatus::NeedsConfirmation;
+        }
+        let previous_image = self.consultation.as_ref().and_then(|c| c.brief.design_image.clone());
+        match attached_image {
+            Some(image) => consultation.brief.design_image = Some(image),
+            None if consultation.brief.design_image.is_none() => {
+                consultation.brief.design_image = previous_image
+            }
+            None => {}
+        }
+        if let Some(title) = plan_title(&consultation) {
+            self.title = title;
+        }
+        self.consultation = Some(consultation);
+        self.tokens.add(usage);
+        self.updated_at = now;
+    }
+
+    /// Consent to the proposal: the consultation is ready to build and the mission is QUEUED. Only
+    /// a consultation awaiting input can consent, so a second "proceed" changes nothing.
+    pub fn consent(
+        &mut self,
+        attached_image: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        if self.status != MissionStatus::AwaitingInput {
+            return Err(TransitionError { from: self.status, to: MissionStatus::Queued });
+        }
+        let mut consultation = self.consultation.clone().unwrap_or_default();
+        consultation.status = ConsultationStatus::ReadyToBuild;
+        consultation.question = None;
+        if attached_image.is_some() {
+            consultation.brief.design_image = attached_image;
+        }
+        self.consultation = Some(consultation);
+        self.advance(MissionStatus::Queued, now)
+    }
+
+    /// A retry: the mission is dispatched once more, from the start or from the delivery step that
+    /// failed (its resume point is kept), with a fresh count of attempts and heals.
+    pub fn retry(&mut self, now: DateTime<Utc>) -> Result<(), RetryRefused> {
+        if !self.can_retry() {
+            return Err(if self.status.is_retryable() {
+                RetryRefused::NeverApproved
+            } else {
+                RetryRefused::Status(self.status)
+            });
+        }
+        self.advance(MissionStatus::Queued, now).map_err(|_| RetryRefused::Status(self.status))?;
+        self.dispatches += 1;
+        self.error = None;
+        self.attempts = 0;
+        self.heals = 0;
+        Ok(())
+    }
+
+    /// The owner cancels the mission, in flight or still consulting.
+    pub fn cancel(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        if !self.status.is_cancellable() {
+            return Err(TransitionError { from: self.status, to: MissionStatus::Cancelled });
+        }
+        self.advance(MissionStatus::Cancelled, now)?;
+        self.error = Some("cancelled by the owner".into());
+        Ok(())
+    }
+
+    /// The mission's tokens went past its budget: it ends FAILED, saying so. Refused (and nothing
+    /// changes) when the mission has already ended.
+    pub fn exhaust_budget(
+        &mut self,
+        spent: &BudgetExceeded,
+        now: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        self.advance(MissionStatus::Failed, now)?;
+        self.error = Some(spent.to_string());
+        Ok(())
+    }
+}
+
+/// Why a mission cannot be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RetryRefused {
+    #[error("This consultation was never approved: continue it instead of retrying.")]
+    NeverApproved,
+    #[error("A {0} mission cannot be retried.")]
+    Status(MissionStatus),
 }
 
 /// A short title from the first message: its first words, without trailing punctuation.

@@ -123,11 +123,8 @@ mod tests {
     fn the_definition_writes_only_outcomes_this_contract_knows() {
         let definition: serde_json::Value = serde_json::from_str(ASL).unwrap();
         let states = definition["States"].as_object().unwrap();
-        let written: Vec<&serde_json::Value> = states
-            .values()
-            .filter(|s| s["ResultPath"] == "$.outcome")
-            .map(|s| &s["Result"])
-            .collect();
+        let written: Vec<&serde_json::Value> =
+            states.values().filter(|s| s["ResultPath"] == "$.outcome").map(|s| &s["Result"]).collect();
         assert!(written.len() >= 3, "{written:?}");
         for result in written {
             serde_json::from_value::<Outcome>(result.clone())

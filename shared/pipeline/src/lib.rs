@@ -2,6 +2,8 @@
 //! the evidence log, and the in-process orchestrator for the local shape.
 
 pub mod cleanup;
+pub mod contract;
+pub mod direct;
 pub mod evidence_log;
 pub mod local;
 pub mod metrics;
@@ -11,6 +13,8 @@ pub mod state;
 pub mod steps;
 
 pub use cleanup::{run_cleanup, CleanupConfig, CleanupDeps, CleanupSummary};
+pub use contract::{ErrorName, Outcome};
+pub use direct::direct_build;
 pub use evidence_log::{verify_mission_evidence, EvidenceLog, MissionEvidence};
 pub use local::LocalOrchestrator;
 pub use policy_file::{load_policy, PolicyFileError};

@@ -16,6 +16,7 @@ use gantry_ports::{
     PortResult,
 };
 
+use crate::contract::ErrorName;
 use crate::output_bundle::{self, OUTPUT_CONTENT_TYPE};
 use crate::state::{Failure, PipelineState};
 use crate::steps::{BuildJobDoc, Step, Steps, LOG_CONTENT_TYPE, REPORT_CONTENT_TYPE};
@@ -72,8 +73,8 @@ struct Invoker {
     objects: Arc<dyn ObjectStore>,
 }
 
-fn failure(error: &str, cause: impl Into<String>) -> TaskFailure {
-    TaskFailure { error: error.to_owned(), cause: cause.into() }
+fn failure(error: ErrorName, cause: impl Into<String>) -> TaskFailure {
+    TaskFailure { error: error.to_string(), cause: cause.into() }
 }
 
 fn env_value(parameters: &Value, name: &str) -> Option<String> {
@@ -91,9 +92,9 @@ impl Invoker {
         let step = function
             .strip_prefix(LOCAL_FUNCTION_PREFIX)
             .and_then(Step::from_name)
-            .ok_or_else(|| failure("Gantry.UnknownFunction", format!("no local step for {function:?}")))?;
+            .ok_or_else(|| failure(ErrorName::UnknownFunction, format!("no local step for {function:?}")))?;
         let state: PipelineState = serde_json::from_value(parameters["Payload"].clone())
-            .map_err(|e| failure("Gantry.BadState", e.to_string()))?;
+            .map_err(|e| failure(ErrorName::BadState, e.to_string()))?;
         match self.steps.run(step, state).await {
             Ok(next) => Ok(json!({"StatusCode": 200, "Payload": next})),
             Err(e) => Err(failure(e.error_name(), e.to_string())),
@@ -112,20 +113,20 @@ impl Invoker {
             (Some(j), Some(r), Some(l), Some(o)) => (j, r, l, o),
             _ => {
                 return Err(failure(
-                    "Gantry.BadBuildTask",
+                    ErrorName::BadBuildTask,
                     "the build task is missing its job, report, log or output location",
                 ))
             }
         };
-        let port = |e: PortError| failure("Gantry.BuildTaskFailed", e.to_string());
+        let port = |e: PortError| failure(ErrorName::BuildTaskFailed, e.to_string());
         let bytes = self
             .objects
             .get(&job_key)
             .await
             .map_err(port)?
-            .ok_or_else(|| failure("Gantry.BuildTaskFailed", "the build job is missing"))?;
+            .ok_or_else(|| failure(ErrorName::BuildTaskFailed, "the build job is missing"))?;
         let job: BuildJobDoc =
-            serde_json::from_slice(&bytes).map_err(|e| failure("Gantry.BuildTaskFailed", e.to_string()))?;
+            serde_json::from_slice(&bytes).map_err(|e| failure(ErrorName::BuildTaskFailed, e.to_string()))?;
         let design_image = match &job.design_image {
             Some(image) => {
                 self.objects.get(&image.location).await.map_err(port)?.map(|bytes| (image.ext.clone(), bytes))
@@ -144,11 +145,11 @@ impl Invoker {
             .await
             .map_err(port)?;
         let report = serde_json::to_vec(&outcome.report)
-            .map_err(|e| failure("Gantry.BuildTaskFailed", e.to_string()))?;
+            .map_err(|e| failure(ErrorName::BuildTaskFailed, e.to_string()))?;
         self.objects.put(&log_key, &outcome.log, LOG_CONTENT_TYPE).await.map_err(port)?;
         if outcome.report.passed {
             let bundle = output_bundle::encode(&outcome.output)
-                .map_err(|e| failure("Gantry.BuildTaskFailed", e.to_string()))?;
+                .map_err(|e| failure(ErrorName::BuildTaskFailed, e.to_string()))?;
             self.objects.put(&output_key, &bundle, OUTPUT_CONTENT_TYPE).await.map_err(port)?;
         }
         self.objects.put(&report_key, &report, REPORT_CONTENT_TYPE).await.map_err(port)?;
@@ -162,7 +163,7 @@ impl TaskInvoker for Invoker {
         match resource {
             LAMBDA_INVOKE => self.lambda(parameters).await,
             ECS_RUN_TASK_SYNC => self.build(parameters).await,
-            other => Err(failure("Gantry.UnknownResource", format!("no local handler for {other}"))),
+            other => Err(failure(ErrorName::UnknownResource, format!("no local handler for {other}"))),
         }
     }
 }
@@ -281,7 +282,7 @@ impl LocalOrchestrator {
                 );
                 state.attempt = Some(mission.attempts.max(1));
                 state.failure = Some(Failure {
-                    error: "Gantry.Interrupted".into(),
+                    error: ErrorName::Interrupted,
                     cause: format!(
                         "interrupted: the server stopped while the mission was {}",
                         mission.status
@@ -353,7 +354,7 @@ impl Orchestrator for LocalOrchestrator {
         let record = self.store.get(mission).await?.ok_or(PortError::NotFound)?;
         let mut state = PipelineState::new(mission.clone(), record.deploy, record.publish, run.dispatch);
         state.attempt = Some(record.attempts.max(1));
-        state.failure = Some(Failure { error: "Gantry.Cancelled".into(), cause: reason.to_owned() });
+        state.failure = Some(Failure { error: ErrorName::Cancelled, cause: reason.to_owned() });
         let input = serde_json::to_value(&state).map_err(|e| PortError::Failed(e.to_string()))?;
         self.spawn(name, mission.clone(), run.dispatch, input, Some("RecordFailure"));
         Ok(())

@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 
 use gantry_domain::MissionId;
 
+use crate::contract::{ErrorName, Outcome};
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildJobUrls {
     pub job_url: String,
@@ -19,7 +21,7 @@ pub struct BuildJobUrls {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Failure {
     #[serde(rename = "Error", default)]
-    pub error: String,
+    pub error: ErrorName,
     #[serde(rename = "Cause", default)]
     pub cause: String,
 }
@@ -48,7 +50,7 @@ pub struct PipelineState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_job: Option<BuildJobUrls>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

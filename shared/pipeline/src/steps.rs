@@ -24,6 +24,7 @@ use gantry_ports::{
     PublishRequest, Publisher, UpdateError,
 };
 
+use crate::contract::{ErrorName, Outcome};
 use crate::evidence_log::EvidenceLog;
 use crate::output_bundle;
 use crate::state::{BuildJobUrls, Failure, PipelineState};
@@ -103,11 +104,11 @@ pub enum StepError {
 
 impl StepError {
     /// The error name the state machine sees.
-    pub fn error_name(&self) -> &'static str {
+    pub fn error_name(&self) -> ErrorName {
         match self {
-            StepError::Transient(_) => "Gantry.Transient",
-            StepError::Failed(_) => "Gantry.StepFailed",
-            StepError::Cancelled => "Gantry.Cancelled",
+            StepError::Transient(_) => ErrorName::Transient,
+            StepError::Failed(_) => ErrorName::StepFailed,
+            StepError::Cancelled => ErrorName::Cancelled,
         }
     }
 }
@@ -187,18 +188,18 @@ pub struct Steps {
 /// The final status a finished run gives a mission.
 pub fn final_status(state: &PipelineState) -> (MissionStatus, Option<String>) {
     let failure = state.failure.as_ref();
-    match state.outcome.as_deref() {
-        Some("SUCCESS") => (MissionStatus::success_for(state.deploy, state.publish), None),
-        Some("BLOCKED") => (MissionStatus::Blocked, Some("blocked by the policy check".into())),
+    match state.outcome {
+        Some(Outcome::Success) => (MissionStatus::success_for(state.deploy, state.publish), None),
+        Some(Outcome::Blocked) => (MissionStatus::Blocked, Some("blocked by the policy check".into())),
         // The build loop gave up and its last build was stopped at the time limit.
-        Some("FAILED") if failure.is_none() && state.build_timed_out == Some(true) => {
+        Some(Outcome::Failed) if failure.is_none() && state.build_timed_out == Some(true) => {
             (MissionStatus::Timeout, Some("the build ran past its time limit".into()))
         }
-        _ => match failure {
-            Some(f) if f.error == "States.Timeout" => (MissionStatus::Timeout, Some(timeout_reason(f))),
-            Some(f) if f.error == "Gantry.Cancelled" => (MissionStatus::Cancelled, Some("cancelled".into())),
-            Some(f) if f.error == "Gantry.Interrupted" => (MissionStatus::Failed, Some("interrupted".into())),
-            Some(f) => (MissionStatus::Failed, Some(failure_reason(f))),
+        _ => match failure.map(|f| (&f.error, f)) {
+            Some((ErrorName::Timeout, f)) => (MissionStatus::Timeout, Some(timeout_reason(f))),
+            Some((ErrorName::Cancelled, _)) => (MissionStatus::Cancelled, Some("cancelled".into())),
+            Some((ErrorName::Interrupted, _)) => (MissionStatus::Failed, Some("interrupted".into())),
+            Some((_, f)) => (MissionStatus::Failed, Some(failure_reason(f))),
             None => (MissionStatus::Failed, Some("the build did not pass its audit".into())),
         },
     }
@@ -215,7 +216,7 @@ fn timeout_reason(f: &Failure) -> String {
 fn failure_reason(f: &Failure) -> String {
     let cause = clip(&f.cause, 400);
     if cause.is_empty() {
-        f.error.clone()
+        f.error.to_string()
     } else {
         cause
     }
@@ -617,7 +618,7 @@ impl Steps {
             None => {
                 let cause =
                     state.build_failure.as_ref().map(failure_reason).unwrap_or_else(|| "no report".into());
-                let timed_out = state.build_failure.as_ref().is_some_and(|f| f.error == "States.Timeout");
+                let timed_out = state.build_failure.as_ref().is_some_and(|f| f.error == ErrorName::Timeout);
                 BuildReport {
                     passed: false,
                     exit_code: None,

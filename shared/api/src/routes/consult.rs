@@ -10,10 +10,10 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use gantry_domain::consultation::{decide, ConsultationStatus, TurnDecision};
-use gantry_domain::mission::{check_budget, plan_title, title_for, within_budget};
+use gantry_domain::consultation::{decide, TurnDecision};
+use gantry_domain::mission::{check_budget, title_from, within_budget};
 use gantry_domain::{guardrails, intent, Mission, MissionId, MissionStatus, Role, Subject, Turn};
-use gantry_ports::{DesignImage, PortError};
+use gantry_ports::{Change, DesignImage, PortError};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -284,49 +284,41 @@ async fn consult_turn(
     let shown = design_image(state, image_key.as_deref()).await;
     let reply = state.brain.consult(current.as_ref(), &conversation, shown.as_ref()).await?;
 
-    let mut consultation = reply.consultation;
-    // Only consent to a proposal (decided above, in the domain) can make a consultation ready.
-    if consultation.status == ConsultationStatus::ReadyToBuild {
-        consultation.status = ConsultationStatus::NeedsConfirmation;
-    }
-    if image.is_some() {
-        consultation.brief.design_image = image;
-    } else if consultation.brief.design_image.is_none() {
-        consultation.brief.design_image = current.and_then(|c| c.brief.design_image);
-    }
     let assistant = Turn { role: Role::Assistant, content: reply.response.clone(), at: Utc::now() };
+    let turns = [user_turn, assistant];
+    // Absorbing the reply, the person's choices and the budget are the domain's decisions.
+    let absorb = |mission: &mut Mission| {
+        mission.absorb_reply(reply.consultation.clone(), image.clone(), reply.usage, now);
+        mission.choose_delivery(request.deploy, request.publish);
+        if let Err(spent) = within_budget(&mission.tokens, budget) {
+            if mission.exhaust_budget(&spent, now).is_ok() {
+                tracing::warn!(mission_id = %mission.id, "consultation over its token budget");
+            }
+        }
+    };
 
     let mission = match existing {
-        Some(mut mission) => {
-            if let Some(title) = plan_title(&consultation) {
-                mission.title = title;
-            }
-            mission.consultation = Some(consultation);
-            apply_flags(&mut mission, request);
-            mission.tokens.add(reply.usage);
-            mission.updated_at = now;
-            over_budget(&mut mission, budget, now);
-            state.store.save(&mut mission, &[user_turn, assistant]).await.map_err(|e| match e {
-                PortError::Conflict(_) => ApiError::Conflict(
-                    "Another message for this mission arrived at the same time; please send yours again."
-                        .into(),
-                ),
-                other => other.into(),
-            })?;
-            mission
+        Some(existing) => {
+            // The reply answers the conversation as it was read: if another message was taken
+            // meanwhile, this one is refused rather than applied to a conversation it never saw.
+            let read = existing.version;
+            gantry_ports::update(state.store.as_ref(), &existing.id, &turns, |mission| {
+                if mission.version != read {
+                    return Err(ApiError::Conflict(
+                        "Another message for this mission arrived at the same time; please send yours again."
+                            .into(),
+                    ));
+                }
+                absorb(mission);
+                Ok(Change::Save)
+            })
+            .await?
         }
         None => {
-            let mut mission = Mission::new(
-                caller.subject.clone(),
-                title_for(Some(&consultation), &message),
-                MissionStatus::AwaitingInput,
-                now,
-            );
-            mission.consultation = Some(consultation);
-            apply_flags(&mut mission, request);
-            mission.tokens.add(reply.usage);
-            over_budget(&mut mission, budget, now);
-            state.store.create(&mission, &[user_turn, assistant]).await?;
+            let mut mission =
+                Mission::new(caller.subject.clone(), title_from(&message), MissionStatus::AwaitingInput, now);
+            absorb(&mut mission);
+            state.store.create(&mission, &turns).await?;
             tracing::info!(mission_id = %mission.id, "consultation started");
             mission
         }
@@ -334,37 +326,20 @@ async fn consult_turn(
     Ok(TurnOutcome { mission, response: reply.response, speech: reply.speech, dispatched: false })
 }
 
-/// A turn that took the mission past its token budget ends it: FAILED, with that reason.
-fn over_budget(mission: &mut Mission, budget: u64, now: chrono::DateTime<Utc>) {
-    if let Err(spent) = within_budget(&mission.tokens, budget) {
-        if mission.advance(MissionStatus::Failed, now).is_ok() {
-            tracing::warn!(mission_id = %mission.id, "consultation over its token budget");
-            mission.error = Some(spent.to_string());
-        }
-    }
-}
-
 /// A consultation whose budget is already spent gets no model call: it ends FAILED.
 async fn fail_on_budget(
     state: &AppState,
-    mut mission: Mission,
+    mission: Mission,
     spent: gantry_domain::mission::BudgetExceeded,
 ) -> ApiResult<TurnOutcome> {
     let now = Utc::now();
-    mission.advance(MissionStatus::Failed, now).map_err(|e| ApiError::Conflict(e.to_string()))?;
-    mission.error = Some(spent.to_string());
-    state.store.save(&mut mission, &[]).await?;
+    let mission = gantry_ports::update(state.store.as_ref(), &mission.id, &[], |m| {
+        m.exhaust_budget(&spent, now).map_err(|e| ApiError::Conflict(e.to_string()))?;
+        Ok(Change::Save)
+    })
+    .await?;
     let speech = "This conversation has used its token budget, so I've stopped it.".to_owned();
     Ok(TurnOutcome { mission, response: format!("{speech} ({spent})"), speech, dispatched: false })
-}
-
-fn apply_flags(mission: &mut Mission, request: &ConsultRequest) {
-    if let Some(deploy) = request.deploy {
-        mission.deploy = deploy;
-    }
-    if let Some(publish) = request.publish {
-        mission.publish = publish;
-    }
 }
 
 /// Consent: the mission moves to QUEUED in one conditional write, and only the writer that won
@@ -372,42 +347,41 @@ fn apply_flags(mission: &mut Mission, request: &ConsultRequest) {
 async fn dispatch(
     state: &AppState,
     caller: &Caller,
-    mut mission: Mission,
+    mission: Mission,
     request: &ConsultRequest,
     message: String,
     image: Option<String>,
 ) -> ApiResult<TurnOutcome> {
     limit_builds(state, &caller.subject).await?;
     let now = Utc::now();
-    let mut consultation = mission.consultation.clone().unwrap_or_default();
-    consultation.status = ConsultationStatus::ReadyToBuild;
-    consultation.question = None;
-    if image.is_some() {
-        consultation.brief.design_image = image;
-    }
-    mission.consultation = Some(consultation);
-    apply_flags(&mut mission, request);
-    mission.advance(MissionStatus::Queued, now).map_err(|e| ApiError::Conflict(e.to_string()))?;
+    let mut planned = mission.clone();
+    planned.choose_delivery(request.deploy, request.publish);
     let response = format!(
         "Great, I'm on it. I'll draft {}, check it against the policy, build and test it{}{}.",
-        mission.title,
-        if mission.deploy { ", deploy it" } else { "" },
-        if mission.publish { " and open a pull request" } else { "" }
+        planned.title,
+        if planned.deploy { ", deploy it" } else { "" },
+        if planned.publish { " and open a pull request" } else { "" }
     );
     let turns = [
         Turn { role: Role::User, content: message, at: now },
         Turn { role: Role::Assistant, content: response.clone(), at: now },
     ];
-    match state.store.save(&mut mission, &turns).await {
-        Ok(()) => {}
-        Err(PortError::Conflict(_)) => {
-            // Someone else's write won (e.g. a concurrent "proceed"): report, start nothing.
+    let consented = gantry_ports::update(state.store.as_ref(), &mission.id, &turns, |m| {
+        m.consent(image.clone(), now).map_err(|e| ApiError::Conflict(e.to_string()))?;
+        m.choose_delivery(request.deploy, request.publish);
+        Ok(Change::Save)
+    })
+    .await;
+    let mut mission = match consented {
+        Ok(mission) => mission,
+        // Someone else's write won (e.g. a concurrent "proceed"): report, start nothing.
+        Err(gantry_ports::UpdateError::Refused(_)) => {
             let current = state.store.get(&mission.id).await?.ok_or(ApiError::NotFound)?;
             let speech = status_speech(&current);
             return Ok(TurnOutcome { mission: current, response: speech.clone(), speech, dispatched: false });
         }
         Err(e) => return Err(e.into()),
-    }
+    };
     tracing::info!(mission_id = %mission.id, "consent recorded; dispatching");
     start_execution(state, &mut mission).await?;
     Ok(TurnOutcome {
@@ -422,14 +396,17 @@ async fn dispatch(
 pub(crate) async fn start_execution(state: &AppState, mission: &mut Mission) -> ApiResult<()> {
     let execution = state.orchestrator.start(&mission.id, mission.dispatches).await?;
     if let Some(trace_url) = execution.trace_url {
-        if mission.trace_url.as_deref() != Some(trace_url.as_str()) {
-            // The pipeline may already have moved the mission on; the trace link is best-effort.
-            if let Ok(Some(mut fresh)) = state.store.get(&mission.id).await {
-                fresh.trace_url = Some(trace_url);
-                if state.store.save(&mut fresh, &[]).await.is_ok() {
-                    *mission = fresh;
-                }
+        // The pipeline may already have moved the mission on; the trace link is best-effort.
+        let recorded = gantry_ports::update(state.store.as_ref(), &mission.id, &[], |m| {
+            if m.trace_url.as_deref() == Some(trace_url.as_str()) {
+                return Ok::<_, ()>(Change::Keep);
             }
+            m.trace_url = Some(trace_url.clone());
+            Ok(Change::Save)
+        })
+        .await;
+        if let Ok(fresh) = recorded {
+            *mission = fresh;
         }
     }
     Ok(())
@@ -443,22 +420,15 @@ pub async fn architect(
     let memo = check_message(&state, &request.voice_memo)?;
     limit_builds(&state, &caller.subject).await?;
     let now = Utc::now();
-    let user_turn = Turn { role: Role::User, content: memo.clone(), at: now };
-    let reply = state.brain.consult(None, std::slice::from_ref(&user_turn), None).await?;
-    let mut consultation = reply.consultation;
-    consultation.status = ConsultationStatus::ReadyToBuild;
-    consultation.question = None;
-
-    let mut mission = Mission::new(
+    let (mut mission, user_turn) = gantry_pipeline::direct_build(
+        state.brain.as_ref(),
         caller.subject.clone(),
-        title_for(Some(&consultation), &memo),
-        MissionStatus::Queued,
+        &memo,
+        request.deploy.unwrap_or(true),
+        request.publish.unwrap_or(true),
         now,
-    );
-    mission.consultation = Some(consultation);
-    mission.deploy = request.deploy.unwrap_or(true);
-    mission.publish = request.publish.unwrap_or(true);
-    mission.tokens.add(reply.usage);
+    )
+    .await?;
     state.store.create(&mission, &[user_turn]).await?;
     tracing::info!(mission_id = %mission.id, "direct build queued");
     start_execution(&state, &mut mission).await?;

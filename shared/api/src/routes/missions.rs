@@ -8,8 +8,9 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use gantry_domain::{Mission, MissionStatus, StepRecord};
+use gantry_domain::{Mission, StepRecord};
 use gantry_pipeline::MissionEvidence;
+use gantry_ports::Change;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -99,34 +100,24 @@ pub async fn cancel(
     caller: Caller,
     MissionPath(id): MissionPath,
 ) -> ApiResult<Response> {
-    let mut mission = owned(&state, &caller, &id).await?;
+    let mission = owned(&state, &caller, &id).await?;
     if !mission.status.is_cancellable() {
         return Err(ApiError::Conflict(format!("A {} mission cannot be cancelled.", mission.status)));
     }
     if mission.status.is_in_flight() {
         state.orchestrator.stop(&id, "cancelled by the owner").await?;
     }
-    // The pipeline may have moved on meanwhile: re-read once and re-check.
+    // The pipeline may have moved on meanwhile: the writer decides on the newest state.
     let now = Utc::now();
-    for _ in 0..3 {
-        if !mission.status.is_cancellable() {
-            return Err(ApiError::Conflict(format!("A {} mission cannot be cancelled.", mission.status)));
-        }
-        mission.advance(MissionStatus::Cancelled, now).map_err(|e| ApiError::Conflict(e.to_string()))?;
-        mission.error = Some("cancelled by the owner".into());
-        match state.store.save(&mut mission, &[]).await {
-            Ok(()) => {
-                tracing::info!(mission_id = %id, "mission cancelled");
-                let steps = state.store.steps(&id).await?;
-                return Ok((StatusCode::OK, Json(status_view(&state, &mission, &steps))).into_response());
-            }
-            Err(gantry_ports::PortError::Conflict(_)) => {
-                mission = owned(&state, &caller, &id).await?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::Conflict("The mission kept changing; please try again.".into()))
+    let mission = gantry_ports::update(state.store.as_ref(), &id, &[], |m| {
+        m.cancel(now)
+            .map_err(|e| ApiError::Conflict(format!("A {} mission cannot be cancelled.", e.from)))?;
+        Ok(Change::Save)
+    })
+    .await?;
+    tracing::info!(mission_id = %id, "mission cancelled");
+    let steps = state.store.steps(&id).await?;
+    Ok((StatusCode::OK, Json(status_view(&state, &mission, &steps))).into_response())
 }
 
 pub async fn retry(
@@ -134,24 +125,16 @@ pub async fn retry(
     caller: Caller,
     MissionPath(id): MissionPath,
 ) -> ApiResult<Response> {
-    let mut mission = owned(&state, &caller, &id).await?;
-    if !mission.can_retry() {
-        return Err(ApiError::Conflict(if mission.status.is_retryable() {
-            "This consultation was never approved: continue it instead of retrying.".into()
-        } else {
-            format!("A {} mission cannot be retried.", mission.status)
-        }));
+    let mission = owned(&state, &caller, &id).await?;
+    if let Err(refused) = mission.clone().retry(Utc::now()) {
+        return Err(ApiError::Conflict(refused.to_string()));
     }
     limit_builds(&state, &caller.subject).await?;
-    mission.advance(MissionStatus::Queued, Utc::now()).map_err(|e| ApiError::Conflict(e.to_string()))?;
-    mission.dispatches += 1;
-    mission.error = None;
-    mission.attempts = 0;
-    mission.heals = 0;
-    state.store.save(&mut mission, &[]).await.map_err(|e| match e {
-        gantry_ports::PortError::Conflict(_) => ApiError::Conflict("The mission was retried already.".into()),
-        other => other.into(),
-    })?;
+    let mut mission = gantry_ports::update(state.store.as_ref(), &id, &[], |m| {
+        m.retry(Utc::now()).map_err(|refused| ApiError::Conflict(refused.to_string()))?;
+        Ok(Change::Save)
+    })
+    .await?;
     tracing::info!(mission_id = %id, dispatch = mission.dispatches, "mission retried");
     start_execution(&state, &mut mission).await?;
     let steps = state.store.steps(&id).await?;
