@@ -207,6 +207,7 @@ async fn the_api_binary_answers_http_api_events_through_the_runtime_api() {
         .env("GANTRY_EVIDENCE_BUCKET", &evidence)
         .env("GANTRY_STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:gantry-mission")
         .env("GANTRY_SECRET_ARN", &secret_arn)
+        .env("GANTRY_SIGNING_KEY_ID", "alias/gantry-evidence")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -267,9 +268,13 @@ async fn a_missing_variable_stops_the_binary_naming_every_missing_one() {
     let output = output.expect("the binary exits");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for name in
-        ["GANTRY_ARTIFACT_BUCKET", "GANTRY_EVIDENCE_BUCKET", "GANTRY_STATE_MACHINE_ARN", "GANTRY_SECRET_ARN"]
-    {
+    for name in [
+        "GANTRY_ARTIFACT_BUCKET",
+        "GANTRY_EVIDENCE_BUCKET",
+        "GANTRY_STATE_MACHINE_ARN",
+        "GANTRY_SECRET_ARN",
+        "GANTRY_SIGNING_KEY_ID",
+    ] {
         assert!(stderr.contains(name), "{name} in {stderr}");
     }
     assert!(answers.try_recv().is_err(), "nothing was invoked");

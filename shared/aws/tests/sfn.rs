@@ -244,6 +244,7 @@ async fn the_real_definition_runs_to_done_in_moto() {
     assert_eq!(
         entered,
         [
+            "Resume",
             "Draft",
             "Policy",
             "PolicyGate",

@@ -34,12 +34,15 @@ pub enum ResultsError {
     Unreadable(io::Error),
 }
 
-/// `outcome` with the feature results the audit in `work_dir` wrote. When there are none to
-/// read, the report says why in a sandbox note at the end of the log (its tail and digest
-/// follow), and the features stay empty: nothing is claimed without a result.
+/// `outcome` with the feature results the audit in `work_dir` wrote. The features stay empty
+/// when there are none to read, so nothing is claimed without a result; a results file that is
+/// there but cannot be taken is said in a sandbox note at the end of the log (its tail and digest
+/// follow). An audit that writes none (a build with no planned features) gets no note, so its own
+/// last words stay the end of the log.
 pub fn with_results(mut outcome: BuildOutcome, work_dir: &Path) -> BuildOutcome {
     match read_results(work_dir) {
         Ok(features) => outcome.report.features = features,
+        Err(ResultsError::Missing) => {}
         Err(error) => {
             outcome.log.extend_from_slice(format!("\n[gantry sandbox] {error}\n").as_bytes());
             outcome.report.log_tail = tail_text(&outcome.log);
