@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::Value;
 
 use gantry_aws::dynamodb::keys;
-use gantry_aws_shape::{ApiConfig, BuilderConfig, CleanupConfig, StepsConfig};
+use gantry_aws_shape::{ApiLambdaConfig, BuilderTaskConfig, CleanupLambdaConfig, StepsLambdaConfig};
 use gantry_pipeline::local::{local_substitutions, MISSION_ASL};
 use gantry_pipeline::Step;
 
@@ -143,9 +143,9 @@ fn assert_required_set(template: &Template, bin: &str, required: &[&str]) {
 #[test]
 fn every_function_gets_every_variable_its_config_requires() {
     let template = Template::load();
-    assert_required_set(&template, "api", ApiConfig::REQUIRED);
-    assert_required_set(&template, "steps", StepsConfig::REQUIRED);
-    assert_required_set(&template, "cleanup", CleanupConfig::REQUIRED);
+    assert_required_set(&template, "api", ApiLambdaConfig::REQUIRED);
+    assert_required_set(&template, "steps", StepsLambdaConfig::REQUIRED);
+    assert_required_set(&template, "cleanup", CleanupLambdaConfig::REQUIRED);
 }
 
 #[test]
@@ -249,7 +249,7 @@ fn the_builder_task_gets_what_its_config_requires_from_the_asl() {
         .flatten()
         .filter_map(|e| e["Name"].as_str())
         .collect();
-    for var in BuilderConfig::REQUIRED {
+    for var in BuilderTaskConfig::REQUIRED {
         assert!(passed.contains(var), "the Build state does not pass {var} to the builder");
     }
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use gantry_aws_shape::config::Resources;
-use gantry_aws_shape::ApiConfig;
+use gantry_aws_shape::ApiLambdaConfig;
 
 const PASSWORD: &str = "a password for the race";
 const ROLE: &str = "arn:aws:iam::123456789012:role/gantry-state-machine";
@@ -47,7 +47,7 @@ async fn ten_concurrent_proceeds_over_dynamodb_start_one_execution() {
         .send()
         .await
         .expect("create the state machine");
-    let api = ApiConfig {
+    let api = ApiLambdaConfig {
         resources,
         state_machine_arn: machine.state_machine_arn().to_owned(),
         // Never used: this test reads no evidence.

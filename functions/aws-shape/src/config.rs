@@ -95,7 +95,7 @@ pub struct Resources {
 
 /// The `api` Lambda (and `gantry serve --backend aws`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiConfig {
+pub struct ApiLambdaConfig {
     pub resources: Resources,
     pub state_machine_arn: String,
     /// The KMS key that signs evidence: the evidence view checks packs against its public key.
@@ -106,7 +106,7 @@ pub struct ApiConfig {
     pub policy: Option<PathBuf>,
 }
 
-impl ApiConfig {
+impl ApiLambdaConfig {
     pub const REQUIRED: &'static [&'static str] =
         &[TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, STATE_MACHINE_ARN, SIGNING_KEY_ID, SECRET_ARN];
 
@@ -149,7 +149,7 @@ impl ApiConfig {
 
 /// The `steps` Lambdas: one binary, the step chosen by `GANTRY_STEP` (`Step::name()`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepsConfig {
+pub struct StepsLambdaConfig {
     pub step: String,
     pub resources: Resources,
     pub signing_key_id: String,
@@ -159,7 +159,7 @@ pub struct StepsConfig {
     pub delivery_secret_arn: Option<String>,
 }
 
-impl StepsConfig {
+impl StepsLambdaConfig {
     pub const REQUIRED: &'static [&'static str] =
         &[STEP, TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, SIGNING_KEY_ID];
 
@@ -184,7 +184,7 @@ impl StepsConfig {
 
 /// The `cleanup` Lambda: expiry, retention, reconciliation and overdue build tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CleanupConfig {
+pub struct CleanupLambdaConfig {
     pub resources: Resources,
     pub signing_key_id: String,
     pub state_machine_arn: String,
@@ -195,7 +195,7 @@ pub struct CleanupConfig {
     pub policy: Option<PathBuf>,
 }
 
-impl CleanupConfig {
+impl CleanupLambdaConfig {
     pub const REQUIRED: &'static [&'static str] =
         &[TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, SIGNING_KEY_ID, STATE_MACHINE_ARN, BUILD_CLUSTER];
 
@@ -230,7 +230,7 @@ impl CleanupConfig {
 /// The Fargate builder. Its four URLs are not set by the template: the state machine's
 /// Build state passes them per task as container overrides (presigned by PrepareBuild).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuilderConfig {
+pub struct BuilderTaskConfig {
     pub job_url: String,
     pub report_url: String,
     pub log_url: String,
@@ -239,7 +239,7 @@ pub struct BuilderConfig {
     pub work_root: PathBuf,
 }
 
-impl BuilderConfig {
+impl BuilderTaskConfig {
     pub const REQUIRED: &'static [&'static str] =
         &[BUILD_JOB_URL, BUILD_REPORT_URL, BUILD_LOG_URL, BUILD_OUTPUT_URL];
 
@@ -275,10 +275,10 @@ mod tests {
     fn every_missing_variable_is_named_at_once() {
         let lookup = env(&[(TABLE, "t"), (EVIDENCE_BUCKET, "")]);
         assert_eq!(
-            StepsConfig::from_lookup(&lookup),
+            StepsLambdaConfig::from_lookup(&lookup),
             Err(ConfigError::Missing(vec![STEP, ARTIFACT_BUCKET, EVIDENCE_BUCKET, SIGNING_KEY_ID]))
         );
-        let message = ApiConfig::from_lookup(&env(&[])).map(|_| ()).map_err(|e| e.to_string());
+        let message = ApiLambdaConfig::from_lookup(&env(&[])).map(|_| ()).map_err(|e| e.to_string());
         assert_eq!(
             message,
             Err("missing environment variable(s): GANTRY_TABLE, GANTRY_ARTIFACT_BUCKET, GANTRY_EVIDENCE_BUCKET, GANTRY_STATE_MACHINE_ARN, GANTRY_SIGNING_KEY_ID, GANTRY_SECRET_ARN".into())
@@ -289,10 +289,10 @@ mod tests {
     fn each_required_list_is_what_from_lookup_refuses_to_start_without() {
         type Parse = fn(Lookup<'_>) -> Result<(), ConfigError>;
         let configs: [(&[&str], Parse); 4] = [
-            (ApiConfig::REQUIRED, |l| ApiConfig::from_lookup(l).map(|_| ())),
-            (StepsConfig::REQUIRED, |l| StepsConfig::from_lookup(l).map(|_| ())),
-            (CleanupConfig::REQUIRED, |l| CleanupConfig::from_lookup(l).map(|_| ())),
-            (BuilderConfig::REQUIRED, |l| BuilderConfig::from_lookup(l).map(|_| ())),
+            (ApiLambdaConfig::REQUIRED, |l| ApiLambdaConfig::from_lookup(l).map(|_| ())),
+            (StepsLambdaConfig::REQUIRED, |l| StepsLambdaConfig::from_lookup(l).map(|_| ())),
+            (CleanupLambdaConfig::REQUIRED, |l| CleanupLambdaConfig::from_lookup(l).map(|_| ())),
+            (BuilderTaskConfig::REQUIRED, |l| BuilderTaskConfig::from_lookup(l).map(|_| ())),
         ];
         for (required, parse) in configs {
             let all: Vec<(&str, &str)> = required.iter().map(|n| (*n, "x")).collect();
@@ -303,12 +303,12 @@ mod tests {
 
     #[test]
     fn optional_values_have_defaults_and_are_checked() {
-        let mut pairs: Vec<(&str, &str)> = CleanupConfig::REQUIRED.iter().map(|n| (*n, "x")).collect();
-        let config = CleanupConfig::from_lookup(&env(&pairs)).expect("complete config");
+        let mut pairs: Vec<(&str, &str)> = CleanupLambdaConfig::REQUIRED.iter().map(|n| (*n, "x")).collect();
+        let config = CleanupLambdaConfig::from_lookup(&env(&pairs)).expect("complete config");
         assert_eq!((config.consultation_idle_secs, config.retention_days), (86_400, 30));
         pairs.push((RETENTION_DAYS, "a month"));
         assert!(matches!(
-            CleanupConfig::from_lookup(&env(&pairs)),
+            CleanupLambdaConfig::from_lookup(&env(&pairs)),
             Err(ConfigError::Invalid { var: RETENTION_DAYS, .. })
         ));
     }
@@ -316,9 +316,10 @@ mod tests {
     #[test]
     fn serve_may_run_without_the_secret() {
         let pairs: Vec<(&str, &str)> =
-            ApiConfig::REQUIRED.iter().filter(|n| **n != SECRET_ARN).map(|n| (*n, "x")).collect();
-        let config = ApiConfig::from_lookup_secret_optional(&env(&pairs)).expect("config without secret");
+            ApiLambdaConfig::REQUIRED.iter().filter(|n| **n != SECRET_ARN).map(|n| (*n, "x")).collect();
+        let config =
+            ApiLambdaConfig::from_lookup_secret_optional(&env(&pairs)).expect("config without secret");
         assert_eq!(config.secret_arn, None);
-        assert_eq!(ApiConfig::from_lookup(&env(&pairs)), Err(ConfigError::Missing(vec![SECRET_ARN])));
+        assert_eq!(ApiLambdaConfig::from_lookup(&env(&pairs)), Err(ConfigError::Missing(vec![SECRET_ARN])));
     }
 }

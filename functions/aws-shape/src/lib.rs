@@ -7,7 +7,7 @@ pub mod stand_ins;
 #[cfg(feature = "adapters")]
 pub mod wiring;
 
-pub use config::{ApiConfig, BuilderConfig, CleanupConfig, ConfigError, StepsConfig};
+pub use config::{ApiLambdaConfig, BuilderTaskConfig, CleanupLambdaConfig, ConfigError, StepsLambdaConfig};
 
 /// JSON logs on stderr (CloudWatch keeps them per invocation), filtered by `GANTRY_LOG`
 /// (default `info`). Call once, first thing in `main`.

@@ -20,7 +20,7 @@ use gantry_ports::Brain;
 use gantry_delivery::{DeliveryConfig, DeliveryConfigError, GitHubPublisher, VercelDeployer};
 use gantry_ports::PortError;
 
-use crate::config::{ApiConfig, CleanupConfig, ConfigError, Resources, StepsConfig, STEP};
+use crate::config::{ApiLambdaConfig, CleanupLambdaConfig, ConfigError, Resources, StepsLambdaConfig, STEP};
 use crate::stand_ins::{NoMissionFiles, NotConfiguredDeployer, NotConfiguredPublisher};
 
 /// How long the Fargate builder's presigned URLs live: well past the Build state's 420 s
@@ -81,7 +81,7 @@ pub fn data_adapters(
 
 /// Reads the API's secrets once (the JSON secret when the config names one, else the
 /// environment).
-pub async fn api_secrets(sdk: &SdkConfig, config: &ApiConfig) -> Result<Secrets, WiringError> {
+pub async fn api_secrets(sdk: &SdkConfig, config: &ApiLambdaConfig) -> Result<Secrets, WiringError> {
     let client = aws_sdk_secretsmanager::Client::new(sdk);
     Ok(Secrets::load(Some(&client), config.secret_arn.as_deref()).await?)
 }
@@ -90,7 +90,7 @@ pub async fn api_secrets(sdk: &SdkConfig, config: &ApiConfig) -> Result<Secrets,
 /// with the offline brain: entry points replace it with `brain()`.
 pub fn api_state_with(
     sdk: &SdkConfig,
-    config: &ApiConfig,
+    config: &ApiLambdaConfig,
     password_hash: String,
     token_key: Vec<u8>,
 ) -> Result<AppState, WiringError> {
@@ -123,7 +123,7 @@ pub fn api_state_with(
 }
 
 /// The `api` Lambda's router state: secrets read once, every adapter built once.
-pub async fn api_state(config: &ApiConfig) -> Result<AppState, WiringError> {
+pub async fn api_state(config: &ApiLambdaConfig) -> Result<AppState, WiringError> {
     let sdk = sdk_config().await;
     let secrets = api_secrets(&sdk, config).await?;
     let password_hash = secrets.require_password_hash()?.to_owned();
@@ -185,7 +185,7 @@ pub async fn delivery_config(
 }
 
 /// The `steps` Lambda: which step this function runs, and the handlers.
-pub async fn steps(config: &StepsConfig) -> Result<(Step, Steps), WiringError> {
+pub async fn steps(config: &StepsLambdaConfig) -> Result<(Step, Steps), WiringError> {
     let step = Step::from_name(&config.step).ok_or_else(|| {
         let names: Vec<&str> = Step::ALL.iter().map(|s| s.name()).collect();
         ConfigError::Invalid {
@@ -214,7 +214,7 @@ pub struct Cleanup {
     pub rules: gantry_pipeline::CleanupConfig,
 }
 
-pub async fn cleanup(config: &CleanupConfig) -> Result<Cleanup, WiringError> {
+pub async fn cleanup(config: &CleanupLambdaConfig) -> Result<Cleanup, WiringError> {
     let policy = load_policy(config.policy.as_deref())?;
     let sdk = sdk_config().await;
     let data = data_adapters(&sdk, &config.resources, config.evidence_retention);

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use gantry_aws_shape::BuilderConfig;
+use gantry_aws_shape::BuilderTaskConfig;
 use gantry_domain::BuildReport;
 use gantry_pipeline::output_bundle;
 use gantry_pipeline::steps::BuildJobDoc;
@@ -155,7 +155,7 @@ fn abandoned(job: &BuildJob, elapsed: Duration) -> BuildOutcome {
 }
 
 /// Runs one build: job in, audit, log and report out. Returns the report it uploaded.
-pub async fn run(config: &BuilderConfig, runner: &LocalBuildRunner) -> Result<BuildReport, BuilderError> {
+pub async fn run(config: &BuilderTaskConfig, runner: &LocalBuildRunner) -> Result<BuildReport, BuilderError> {
     let transfer = Transfer::new()?;
     let bytes = transfer
         .get("the build job", &config.job_url)

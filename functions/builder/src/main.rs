@@ -3,13 +3,13 @@
 
 use std::process::ExitCode;
 
-use gantry_aws_shape::{init_tracing, BuilderConfig};
+use gantry_aws_shape::{init_tracing, BuilderTaskConfig};
 use gantry_sandbox::LocalBuildRunner;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     init_tracing();
-    let config = match BuilderConfig::from_env() {
+    let config = match BuilderTaskConfig::from_env() {
         Ok(config) => config,
         Err(e) => {
             tracing::error!(error = %e, "the builder is not configured");

@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use gantry_aws_shape::BuilderConfig;
+use gantry_aws_shape::BuilderTaskConfig;
 
 #[derive(Default)]
 struct Bucket {
@@ -275,5 +275,5 @@ fn the_state_machine_passes_exactly_the_variables_the_builder_requires() {
         .iter()
         .filter_map(|e| e["Name"].as_str())
         .collect();
-    assert_eq!(names, BuilderConfig::REQUIRED);
+    assert_eq!(names, BuilderTaskConfig::REQUIRED);
 }

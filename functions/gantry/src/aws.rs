@@ -12,12 +12,12 @@ use anyhow::Context;
 
 use gantry_api::router;
 use gantry_aws_shape::config::process_env;
-use gantry_aws_shape::{wiring, ApiConfig};
+use gantry_aws_shape::{wiring, ApiLambdaConfig};
 
 use crate::serve;
 
 pub async fn run(addr: SocketAddr, public_url: Option<String>) -> anyhow::Result<ExitCode> {
-    let config = ApiConfig::from_lookup_secret_optional(&process_env)
+    let config = ApiLambdaConfig::from_lookup_secret_optional(&process_env)
         .context("--backend aws serves the AWS resources named by the environment")?;
     let sdk = wiring::sdk_config().await;
     let secrets = wiring::api_secrets(&sdk, &config).await?;

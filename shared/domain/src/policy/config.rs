@@ -20,13 +20,13 @@ pub(super) struct PolicyFile {
     pub audit_command: AuditConfig,
     /// Optional so that a policy written before the generative brain still loads.
     #[serde(default)]
-    pub brain: Option<BrainConfig>,
+    pub brain: Option<BrainLimitsConfig>,
 }
 
 /// What a generative brain may spend.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct BrainConfig {
+pub(super) struct BrainLimitsConfig {
     /// Tokens (input, output and cache, summed) a mission may use across its consultation,
     /// drafts and heals.
     pub max_tokens_per_mission: u64,
