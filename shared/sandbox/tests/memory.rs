@@ -93,8 +93,11 @@ async fn bytes_written_to_tmpdir_count_against_the_cap() {
         let outcome = run_audit(&dir, command, limits(CAP_MB, 30, 64), &options(mode)).await.expect("run");
         let log = text(&outcome.log);
 
+        // The supervisor samples, so a fast write may finish before it looks (see
+        // docs/security-sandbox.md); what must hold is that the build is killed for it, not
+        // left to run on holding the bytes.
         assert_killed_for_memory(&outcome.report, &log, &format!("{mode:?}"));
-        assert!(!log.contains("wrote-all"), "{mode:?}: {log}");
+        assert!(outcome.report.duration_ms < 25_000, "{mode:?}: killed long before its sleep ended");
     }
 }
 
