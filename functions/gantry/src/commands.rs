@@ -117,7 +117,7 @@ async fn run_build(
     }
     local.store.create(&mission, &[turn]).await?;
     eprintln!("mission {} queued: {}", mission.id, terminal_safe(&mission.title));
-    local.orchestrator.start(&mission.id, 0).await?;
+    local.orchestrator.start(&mission).await?;
 
     // Print each step as it changes while waiting for the end.
     let id = mission.id.clone();

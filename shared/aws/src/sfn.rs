@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::Value;
 
-use gantry_domain::MissionId;
-use gantry_pipeline::local::{execution_name, initial_input};
+use gantry_domain::{Mission, MissionId};
+use gantry_pipeline::dispatch::{execution_name, initial_input};
 use gantry_ports::{Execution, ExecutionState, MissionStore, Orchestrator, PortError, PortResult};
 
 use crate::error::port_error;
@@ -84,9 +84,9 @@ fn clip(text: &str, max: usize) -> String {
 
 #[async_trait]
 impl Orchestrator for StepFunctionsOrchestrator {
-    async fn start(&self, mission: &MissionId, dispatch: u32) -> PortResult<Execution> {
-        let name = execution_name(mission, dispatch);
-        let mut input = initial_input(self.store.as_ref(), mission, dispatch).await?;
+    async fn start(&self, mission: &Mission) -> PortResult<Execution> {
+        let name = execution_name(&mission.id, mission.dispatches);
+        let mut input = initial_input(mission)?;
         if let Value::Object(fields) = &mut input {
             fields.insert(START_REQUEST_FIELD.into(), Value::String(uuid::Uuid::now_v7().to_string()));
         }
@@ -100,11 +100,11 @@ impl Orchestrator for StepFunctionsOrchestrator {
             .await;
         match result {
             Ok(output) => {
-                tracing::info!(mission_id = %mission, dispatch, execution = output.execution_arn(), "execution started");
+                tracing::info!(mission_id = %mission.id, dispatch = mission.dispatches, execution = output.execution_arn(), "execution started");
                 Ok(Execution { started: true, trace_url: Some(Self::trace_url(output.execution_arn())) })
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_execution_already_exists()) => {
-                tracing::info!(mission_id = %mission, dispatch, "execution already exists; nothing started");
+                tracing::info!(mission_id = %mission.id, dispatch = mission.dispatches, "execution already exists; nothing started");
                 Ok(Execution { started: false, trace_url: Some(Self::trace_url(&self.execution_arn(&name))) })
             }
             Err(e) => Err(port_error(SERVICE, e)),

@@ -181,7 +181,7 @@ async fn cleanup_over_dynamodb_s3_step_functions_and_ecs_is_complete_and_idempot
         store.create(m, &[]).await.expect("store a mission");
     }
     for m in [&aborted, &building] {
-        assert!(orchestrator.start(&m.id, 0).await.expect("start an execution").started);
+        assert!(orchestrator.start(m).await.expect("start an execution").started);
     }
     orchestrator.stop(&aborted.id, "stopped behind the store's back").await.expect("stop the execution");
     let task = run_build_task(&config, &cluster, &building.id).await;

@@ -102,7 +102,7 @@ async fn starts_are_idempotent_and_describe_and_stop_follow_the_newest_dispatch(
 
     assert_eq!(orchestrator.describe(&mission.id).await, Ok(ExecutionState::Missing), "never started");
 
-    let first = orchestrator.start(&mission.id, 0).await.expect("start");
+    let first = orchestrator.start(&mission).await.expect("start");
     assert!(first.started);
     let execution_arn = orchestrator.execution_arn(mission.id.as_str());
     assert_eq!(
@@ -114,7 +114,7 @@ async fn starts_are_idempotent_and_describe_and_stop_follow_the_newest_dispatch(
             .as_str()
         )
     );
-    let again = orchestrator.start(&mission.id, 0).await.expect("second start");
+    let again = orchestrator.start(&mission).await.expect("second start");
     assert!(!again.started, "a second start of the same dispatch starts nothing");
     assert_eq!(again.trace_url, first.trace_url);
     let listed = executions(&config, &machine).await;
@@ -146,7 +146,7 @@ async fn starts_are_idempotent_and_describe_and_stop_follow_the_newest_dispatch(
     // A retry is a new dispatch, a new execution name; describe follows it.
     mission.dispatches = 1;
     store.save(&mut mission, &[]).await.expect("save the retried mission");
-    let retry = orchestrator.start(&mission.id, 1).await.expect("start the retry");
+    let retry = orchestrator.start(&mission).await.expect("start the retry");
     assert!(retry.started);
     assert!(retry.trace_url.as_deref().is_some_and(|url| url.ends_with(&format!("{}-1", mission.id))));
     assert_eq!(orchestrator.describe(&mission.id).await, Ok(ExecutionState::Running));
@@ -222,7 +222,7 @@ async fn the_real_definition_runs_to_done_in_moto() {
     queue_lambda_results(&moto, &[drafted, checked, prepared, collected, sealed.clone(), sealed.clone()])
         .await;
 
-    let started = orchestrator.start(&mission.id, 0).await.expect("start");
+    let started = orchestrator.start(&mission).await.expect("start");
     assert!(started.started);
     let deadline = Instant::now() + Duration::from_secs(90);
     let state = loop {

@@ -395,7 +395,7 @@ mod tests {
 
     #[async_trait]
     impl Orchestrator for Executions {
-        async fn start(&self, _mission: &MissionId, _dispatch: u32) -> PortResult<Execution> {
+        async fn start(&self, _mission: &gantry_domain::Mission) -> PortResult<Execution> {
             Ok(Execution { started: false, trace_url: None })
         }
         async fn describe(&self, mission: &MissionId) -> PortResult<ExecutionState> {

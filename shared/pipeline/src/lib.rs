@@ -4,6 +4,7 @@
 pub mod cleanup;
 pub mod contract;
 pub mod direct;
+pub mod dispatch;
 pub mod evidence_log;
 pub mod local;
 pub mod metrics;

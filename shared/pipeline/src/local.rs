@@ -10,13 +10,14 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use gantry_asl::{StateMachine, TaskFailure, TaskInvoker};
-use gantry_domain::MissionId;
+use gantry_domain::{Mission, MissionId};
 use gantry_ports::{
     BuildJob, BuildRunner, Execution, ExecutionState, MissionStore, ObjectStore, Orchestrator, PortError,
     PortResult,
 };
 
 use crate::contract::ErrorName;
+use crate::dispatch::{execution_name, initial_input};
 use crate::output_bundle::{self, OUTPUT_CONTENT_TYPE};
 use crate::state::{Failure, PipelineState};
 use crate::steps::{BuildJobDoc, Step, Steps, LOG_CONTENT_TYPE, REPORT_CONTENT_TYPE};
@@ -40,31 +41,6 @@ pub fn local_substitutions() -> HashMap<String, String> {
         map.insert(name.to_owned(), "local".to_owned());
     }
     map
-}
-
-pub fn execution_name(mission: &MissionId, dispatch: u32) -> String {
-    if dispatch == 0 {
-        mission.to_string()
-    } else {
-        format!("{mission}-{dispatch}")
-    }
-}
-
-/// The input of a mission's `dispatch`-th execution: the state document every orchestrator
-/// starts the definition with, carrying the mission's own deploy and publish choices.
-pub async fn initial_input(
-    store: &dyn MissionStore,
-    mission: &MissionId,
-    dispatch: u32,
-) -> PortResult<Value> {
-    let record = store.get(mission).await?.ok_or(PortError::NotFound)?;
-    let mut state = PipelineState::new(mission.clone(), record.deploy, record.publish, dispatch);
-    // A retry after a failed deploy or publish starts at that step, on the build that passed.
-    if let Some(resume) = record.resume.filter(|_| dispatch > 0) {
-        state.resume_at = Some(resume.step.name().to_owned());
-        state.attempt = Some(resume.attempt);
-    }
-    serde_json::to_value(state).map_err(|e| PortError::Failed(e.to_string()))
 }
 
 struct Invoker {
@@ -270,7 +246,7 @@ impl LocalOrchestrator {
             }
             if mission.status == gantry_domain::MissionStatus::Queued {
                 tracing::info!(mission_id = %mission.id, "resuming a queued mission");
-                self.start(&mission.id, mission.dispatches).await?;
+                self.start(&mission).await?;
             } else {
                 tracing::warn!(mission_id = %mission.id, status = %mission.status, "finalizing an interrupted mission");
                 self.close_open_steps(&mission.id).await?;
@@ -314,13 +290,13 @@ impl LocalOrchestrator {
 
 #[async_trait]
 impl Orchestrator for LocalOrchestrator {
-    async fn start(&self, mission: &MissionId, dispatch: u32) -> PortResult<Execution> {
-        let name = execution_name(mission, dispatch);
+    async fn start(&self, mission: &Mission) -> PortResult<Execution> {
+        let name = execution_name(&mission.id, mission.dispatches);
         if self.runs().contains_key(&name) {
             return Ok(Execution { started: false, trace_url: None });
         }
-        let input = initial_input(self.store.as_ref(), mission, dispatch).await?;
-        let started = self.spawn(name, mission.clone(), dispatch, input, None);
+        let input = initial_input(mission)?;
+        let started = self.spawn(name, mission.id.clone(), mission.dispatches, input, None);
         Ok(Execution { started, trace_url: None })
     }
 

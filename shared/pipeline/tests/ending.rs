@@ -168,7 +168,7 @@ fn last_record<'a>(pack: &'a Pack, wanted: &str) -> &'a serde_json::Value {
 async fn a_build_past_its_time_limit_with_no_heals_left_ends_timeout() {
     let h = Harness::new();
     let mission = h.mission(MissionStatus::Queued).await;
-    assert!(h.orchestrator.start(&mission.id, 0).await.unwrap().started);
+    assert!(h.orchestrator.start(&mission).await.unwrap().started);
 
     let mission = h.wait(&mission.id).await;
 

@@ -213,7 +213,7 @@ impl Harness {
         mission.publish = publish;
         let turn = Turn { role: Role::User, content: "build a page, go ahead".into(), at: now };
         self.store.create(&mission, &[turn]).await.expect("create mission");
-        let execution = self.orchestrator.start(&mission.id, 0).await.expect("start");
+        let execution = self.orchestrator.start(&mission).await.expect("start");
         assert!(execution.started);
         let ended = tokio::time::timeout(Duration::from_secs(120), self.orchestrator.wait(&mission.id))
             .await

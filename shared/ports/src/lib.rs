@@ -173,10 +173,11 @@ pub struct Execution {
 
 #[async_trait]
 pub trait Orchestrator: Send + Sync {
-    /// Starts the pipeline for a mission. Idempotent: the execution is named by the mission id
-    /// (and, for the `dispatch`-th retry, `{mission_id}-{dispatch}`), so a second start of the
-    /// same dispatch starts nothing new.
-    async fn start(&self, mission: &MissionId, dispatch: u32) -> PortResult<Execution>;
+    /// Starts the pipeline for the mission's current dispatch (`mission.dispatches`), from the
+    /// mission as the caller holds it. Idempotent: the execution is named by the mission id (and,
+    /// for the n-th retry, `{mission_id}-{n}`), so a second start of the same dispatch starts
+    /// nothing new.
+    async fn start(&self, mission: &Mission) -> PortResult<Execution>;
     async fn describe(&self, mission: &MissionId) -> PortResult<ExecutionState>;
     async fn stop(&self, mission: &MissionId, reason: &str) -> PortResult<()>;
 }

@@ -394,7 +394,7 @@ async fn dispatch(
 
 /// Hands a QUEUED mission to the orchestrator and records its trace link.
 pub(crate) async fn start_execution(state: &AppState, mission: &mut Mission) -> ApiResult<()> {
-    let execution = state.orchestrator.start(&mission.id, mission.dispatches).await?;
+    let execution = state.orchestrator.start(mission).await?;
     if let Some(trace_url) = execution.trace_url {
         // The pipeline may already have moved the mission on; the trace link is best-effort.
         let recorded = gantry_ports::update(state.store.as_ref(), &mission.id, &[], |m| {

@@ -16,7 +16,7 @@ use tower::ServiceExt;
 use gantry_api::{auth, router, ApiConfig, AppState, ClientIp, Mode};
 use gantry_brain::OfflineBrain;
 use gantry_domain::policy::Policy;
-use gantry_domain::MissionId;
+use gantry_domain::{Mission, MissionId};
 use gantry_local::signer::Ed25519FileSigner;
 use gantry_local::{FsObjectStore, MemoryRateLimiter, SqliteStore};
 use gantry_ports::{Execution, ExecutionState, Orchestrator, PortResult};
@@ -32,8 +32,8 @@ pub struct RecordingOrchestrator {
 
 #[async_trait]
 impl Orchestrator for RecordingOrchestrator {
-    async fn start(&self, mission: &MissionId, dispatch: u32) -> PortResult<Execution> {
-        let name = if dispatch == 0 { mission.to_string() } else { format!("{mission}-{dispatch}") };
+    async fn start(&self, mission: &Mission) -> PortResult<Execution> {
+        let name = gantry_pipeline::dispatch::execution_name(&mission.id, mission.dispatches);
         let mut started = self.started.lock().unwrap();
         let new = !started.contains(&name);
         if new {
