@@ -6,11 +6,9 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 
-use gantry_api::router;
 use gantry_aws_shape::config::process_env;
 use gantry_aws_shape::{wiring, ApiLambdaConfig};
 
@@ -34,27 +32,12 @@ pub async fn run(addr: SocketAddr, public_url: Option<String>) -> anyhow::Result
             key
         }
     };
-    let listener =
-        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    let bound = listener.local_addr()?;
-    let public_base = public_url.or(config.public_url.clone()).unwrap_or_else(|| format!("http://{bound}"));
-
+    let (listener, _, public_base) = serve::bind(addr, public_url.or(config.public_url.clone())).await?;
     let mut state = wiring::api_state_with(&sdk, &config, password_hash, token_key)?;
     state.brain = wiring::brain(&sdk, &state.policy).await?;
-    let mut api_config = (*state.config).clone();
-    // A Secure cookie never comes back over plain http, so only behind HTTPS.
-    api_config.secure_cookie = public_base.starts_with("https://");
-    state.config = Arc::new(api_config);
-    let app = router(state)
-        .layer(axum::middleware::from_fn(serve::client_ip))
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(crate::serve::request_span));
-    eprintln!(
+    let banner = format!(
         "Gantry is serving the web chat at {public_base}/ (AWS backend: table {}, state machine {})",
         config.resources.table, config.state_machine_arn
     );
-    tracing::info!(%bound, "listening");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(serve::shutdown_signal())
-        .await?;
-    Ok(ExitCode::SUCCESS)
+    serve::serve_app(listener, state, &public_base, &banner).await
 }

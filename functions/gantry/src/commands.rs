@@ -111,7 +111,7 @@ async fn run_build(
 ) -> anyhow::Result<ExitCode> {
     let local = Local::open_configured(data_dir, &public_base(options.addr.as_deref()), policy).await?;
     if let Some(manifest) = given {
-        let key = format!("missions/{}/given-manifest.json", mission.id);
+        let key = gantry_ports::object_keys::given_manifest(&mission.id);
         local.objects.put(&key, &serde_json::to_vec(&manifest)?, "application/json").await?;
         mission.manifest_key = Some(key);
     }

@@ -145,10 +145,7 @@ pub async fn run(
         return crate::aws::run(addr, public_url).await;
     }
     let password_hash = password_hash()?;
-    let listener =
-        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    let bound = listener.local_addr()?;
-    let public_base = public_url.unwrap_or_else(|| format!("http://{bound}"));
+    let (listener, bound, public_base) = bind(addr, public_url).await?;
     let local = Local::open_configured(data_dir, &public_base, policy).await?;
 
     let mut config = ApiConfig::new(Mode::Local, password_hash, local.secret.clone());
@@ -172,10 +169,41 @@ pub async fn run(
     }
     let cleanup = background.settings.config(&local.policy);
     tokio::spawn(cleanup_loop(local.cleanup_deps()?, cleanup, background.interval));
+    let banner =
+        format!("Gantry is serving the web chat at {public_base}/ (data in {})", local.data_dir.display());
+    serve_app(listener, state, &public_base, &banner).await
+}
+
+/// Binds `addr` and names the address people reach it at: `public_url` when given, else the
+/// bound address.
+pub(crate) async fn bind(
+    addr: SocketAddr,
+    public_url: Option<String>,
+) -> anyhow::Result<(tokio::net::TcpListener, SocketAddr, String)> {
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let public_base = public_url.unwrap_or_else(|| format!("http://{bound}"));
+    Ok((listener, bound, public_base))
+}
+
+/// The one serve loop of both backends: the router with the client-address and request-span
+/// layers, until a shutdown signal. The session cookie is `Secure` only behind HTTPS, since a
+/// Secure cookie never comes back over plain http.
+pub(crate) async fn serve_app(
+    listener: tokio::net::TcpListener,
+    mut state: AppState,
+    public_base: &str,
+    banner: &str,
+) -> anyhow::Result<ExitCode> {
+    let mut config = (*state.config).clone();
+    config.secure_cookie = public_base.starts_with("https://");
+    state.config = Arc::new(config);
+    let bound = listener.local_addr()?;
     let app = router(state)
         .layer(axum::middleware::from_fn(client_ip))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span));
-    eprintln!("Gantry is serving the web chat at {public_base}/ (data in {})", local.data_dir.display());
+    eprintln!("{banner}");
     tracing::info!(%bound, "listening");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -40,7 +40,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 /// Upload keys live under a per-subject prefix, so one subject cannot attach another's image.
 pub fn owner_prefix(subject: &Subject) -> String {
     let digest = hex::encode(Sha256::digest(subject.as_str().as_bytes()));
-    format!("uploads/{}/", &digest[..16])
+    gantry_ports::object_keys::upload_dir(&digest[..16])
 }
 
 pub fn new_key(subject: &Subject, ext: &str) -> String {

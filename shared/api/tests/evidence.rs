@@ -17,7 +17,7 @@ use gantry_domain::evidence::{kind, Chain, Pack, PackSignature};
 use gantry_domain::{Mission, MissionId, MissionStatus, Subject};
 use gantry_local::signer::Ed25519FileSigner;
 use gantry_pipeline::EvidenceLog;
-use gantry_ports::{evidence_keys, MissionStore, Signer};
+use gantry_ports::{object_keys, MissionStore, Signer};
 
 /// The installation's evidence log: the app's own store, signed with the data dir's key.
 fn evidence_log(app: &TestApp, dir: &Path) -> EvidenceLog {
@@ -81,8 +81,8 @@ async fn a_genuine_pack_of_another_mission_copied_over_is_invalid() {
     let a = sealed_mission(&app, &log, 0).await;
     let b = sealed_mission(&app, &log, 0).await;
 
-    let a_pack = stored(&app, &evidence_keys::pack(&a, 0)).await;
-    app.state.evidence.put(&evidence_keys::pack(&b, 0), &a_pack, "application/json").await.unwrap();
+    let a_pack = stored(&app, &object_keys::evidence::pack(&a, 0)).await;
+    app.state.evidence.put(&object_keys::evidence::pack(&b, 0), &a_pack, "application/json").await.unwrap();
 
     let (status, body) = view(&app, &token, &b).await;
     assert_eq!(status, StatusCode::OK);
@@ -97,12 +97,12 @@ async fn an_older_run_in_place_of_the_newest_and_a_deleted_newest_are_invalid() 
     let log = evidence_log(&app, dir.path());
     let id = sealed_mission(&app, &log, 1).await;
 
-    let older = stored(&app, &evidence_keys::pack(&id, 0)).await;
-    app.state.evidence.put(&evidence_keys::pack(&id, 1), &older, "application/json").await.unwrap();
+    let older = stored(&app, &object_keys::evidence::pack(&id, 0)).await;
+    app.state.evidence.put(&object_keys::evidence::pack(&id, 1), &older, "application/json").await.unwrap();
     let (_, body) = view(&app, &token, &id).await;
     assert_eq!(first_error(&body), "pack is for dispatch 0 but the mission's latest run is 1");
 
-    app.state.evidence.delete(&evidence_keys::pack(&id, 1)).await.unwrap();
+    app.state.evidence.delete(&object_keys::evidence::pack(&id, 1)).await.unwrap();
     let (status, body) = view(&app, &token, &id).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(first_error(&body), "the pack of the mission's latest run (dispatch 1) is missing");
@@ -115,7 +115,7 @@ async fn a_pack_re_signed_with_a_fresh_key_after_rewriting_its_verdict_is_invali
     let token = app.login().await;
     let log = evidence_log(&app, dir.path());
     let id = sealed_mission(&app, &log, 0).await;
-    let key = evidence_keys::pack(&id, 0);
+    let key = object_keys::evidence::pack(&id, 0);
     let genuine: Pack = serde_json::from_slice(&stored(&app, &key).await).unwrap();
 
     // The forger allows the policy verdict, marks the mission deployed, re-chains every record

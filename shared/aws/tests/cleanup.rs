@@ -22,8 +22,7 @@ use gantry_domain::consultation::Consultation;
 use gantry_domain::{Mission, MissionId, MissionStatus, Subject};
 use gantry_pipeline::{run_cleanup, CleanupConfig, CleanupDeps, CleanupSummary};
 use gantry_ports::{
-    evidence_keys, MissionFiles, MissionStore, ObjectStore, Orchestrator, PortResult, PrunedFiles,
-    RunningBuild,
+    object_keys, MissionFiles, MissionStore, ObjectStore, Orchestrator, PortResult, PrunedFiles, RunningBuild,
 };
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/gantry-state-machine";
@@ -194,8 +193,8 @@ async fn cleanup_over_dynamodb_s3_step_functions_and_ecs_is_complete_and_idempot
     let working = format!("missions/{}/manifest-1.json", building.id);
     objects.put(&working, b"{}", "application/json").await.expect("a working object");
     let sealed = [
-        (evidence_keys::pack(&building.id, 0), br#"{"records":[]}"#.to_vec()),
-        (evidence_keys::artifact(&building.id, "design-reference.png"), png.clone()),
+        (object_keys::evidence::pack(&building.id, 0), br#"{"records":[]}"#.to_vec()),
+        (object_keys::evidence::artifact(&building.id, "design-reference.png"), png.clone()),
     ];
     for (key, bytes) in &sealed {
         evidence.put(key, bytes, "application/octet-stream").await.expect("seal evidence");

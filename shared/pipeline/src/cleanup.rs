@@ -379,7 +379,7 @@ mod tests {
     use gantry_domain::report::BuildLimits;
     use gantry_domain::{GantryManifest, Mission, MissionStatus, Subject};
     use gantry_local::{FsObjectStore, LocalMissionFiles, SqliteStore, TrackedBuildRunner};
-    use gantry_ports::{evidence_keys, BuildJob, BuildRunner, Execution};
+    use gantry_ports::{object_keys, BuildJob, BuildRunner, Execution};
 
     use super::*;
 
@@ -466,9 +466,12 @@ mod tests {
         /// A sealed pack and an artifact for the mission, written long ago.
         async fn seal_evidence(&self, id: &MissionId) -> Vec<(String, Vec<u8>)> {
             let items = vec![
-                (evidence_keys::pack(id, 0), br#"{"records":[]}"#.to_vec()),
-                (evidence_keys::artifact(id, "manifest-1.json"), b"{}".to_vec()),
-                (evidence_keys::artifact(id, "design-reference.png"), b"\x89PNG\r\n\x1a\nimage".to_vec()),
+                (object_keys::evidence::pack(id, 0), br#"{"records":[]}"#.to_vec()),
+                (object_keys::evidence::artifact(id, "manifest-1.json"), b"{}".to_vec()),
+                (
+                    object_keys::evidence::artifact(id, "design-reference.png"),
+                    b"\x89PNG\r\n\x1a\nimage".to_vec(),
+                ),
             ];
             for (key, bytes) in &items {
                 self.evidence.put(key, bytes, "application/octet-stream").await.unwrap();
@@ -678,7 +681,7 @@ mod tests {
     #[tokio::test]
     async fn the_only_deletion_refuses_evidence_keys() {
         let h = Harness::new();
-        let key = evidence_keys::pack(&MissionId::generate(), 0);
+        let key = object_keys::evidence::pack(&MissionId::generate(), 0);
         h.objects.put(&key, b"{}", "application/json").await.unwrap();
         let refused = delete_upload(h.objects.as_ref(), &key).await;
         assert!(matches!(refused, Err(PortError::Invalid(_))), "{refused:?}");

@@ -11,7 +11,7 @@ use gantry_domain::evidence::{
     verify_mission, ArtifactRef, Chain, Expected, Pack, PackSignature, Record, TrustedKey, Verification,
 };
 use gantry_domain::{Mission, MissionId};
-use gantry_ports::{evidence_keys, ObjectStore, PortError, PortResult, Signer};
+use gantry_ports::{object_keys, ObjectStore, PortError, PortResult, Signer};
 
 #[derive(Clone)]
 pub struct EvidenceLog {
@@ -23,7 +23,7 @@ pub struct EvidenceLog {
 }
 
 fn working_key(mission: &MissionId) -> String {
-    format!("missions/{mission}/evidence-records.json")
+    gantry_ports::object_keys::evidence_records(mission)
 }
 
 fn corrupt(e: impl std::fmt::Display) -> PortError {
@@ -58,7 +58,7 @@ impl EvidenceLog {
         content_type: &str,
         bytes: &[u8],
     ) -> PortResult<ArtifactRef> {
-        let key = evidence_keys::artifact(mission, name);
+        let key = object_keys::evidence::artifact(mission, name);
         let reference = ArtifactRef::for_bytes(name, key.clone(), content_type, bytes);
         if let Some(existing) = self.evidence.get(&key).await? {
             // Write-once: the same bytes again are fine (a retried step), different bytes are not.
@@ -78,12 +78,12 @@ impl EvidenceLog {
     }
 
     /// Seals the chain into the signed pack of the mission's `dispatch`-th run, stored under
-    /// [`evidence_keys::pack`]; returns the head hash.
+    /// [`object_keys::evidence::pack`]; returns the head hash.
     pub async fn seal(&self, mission: &MissionId, dispatch: u32) -> PortResult<String> {
         let chain = self.chain(mission).await?;
         let pack =
             Pack::seal(mission.clone(), dispatch, &chain).map_err(|e| PortError::Failed(e.to_string()))?;
-        let key = evidence_keys::pack(mission, dispatch);
+        let key = object_keys::evidence::pack(mission, dispatch);
         let signature = self.signer.sign(&pack.signing_message()).await?;
         let pack = pack.with_signature(PackSignature {
             alg: signature.alg,
@@ -119,7 +119,7 @@ pub async fn verify_mission_evidence(
     key: &TrustedKey,
 ) -> PortResult<MissionEvidence> {
     let dispatch = mission.dispatches;
-    let pack = evidence.get(&evidence_keys::pack(&mission.id, dispatch)).await?;
+    let pack = evidence.get(&object_keys::evidence::pack(&mission.id, dispatch)).await?;
     if pack.is_none() && !(mission.status.is_final() && mission.evidence_url.is_some()) {
         return Ok(MissionEvidence::NotSealed);
     }

@@ -27,7 +27,7 @@ use gantry_local::{FsObjectStore, LocalDeployer, LocalGitPublisher, SqliteStore}
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{EvidenceLog, LocalOrchestrator, Steps};
 use gantry_ports::{
-    evidence_keys, BuildJob, BuildOutcome, BuildRunner, ConsultReply, DesignImage, Draft, ExecutionState,
+    object_keys, BuildJob, BuildOutcome, BuildRunner, ConsultReply, DesignImage, Draft, ExecutionState,
     MissionStore, Orchestrator, PortError, PortResult,
 };
 use gantry_sandbox::LocalBuildRunner;
@@ -237,7 +237,8 @@ impl Harness {
     /// that it was signed by this installation's key.
     fn verified_pack(&self, id: &MissionId) -> Pack {
         let evidence_root = self.root.join("evidence");
-        let bytes = std::fs::read(evidence_root.join(evidence_keys::pack(id, 0))).expect("a sealed pack");
+        let bytes =
+            std::fs::read(evidence_root.join(object_keys::evidence::pack(id, 0))).expect("a sealed pack");
         let read = |a: &ArtifactRef| std::fs::read(evidence_root.join(&a.key)).ok();
         let verification = evidence::verify_json(&bytes, &read);
         assert!(verification.valid, "{:?}", verification.errors);

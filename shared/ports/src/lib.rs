@@ -411,34 +411,7 @@ pub trait RateLimiter: Send + Sync {
     async fn exceeded(&self, key: &str, limit: u32, window: Duration) -> PortResult<Option<Duration>>;
 }
 
-/// Where a mission's evidence lives in the evidence store: the pack, and its artifacts
-/// (each stored once under its own name, never overwritten by a later attempt).
-pub mod evidence_keys {
-    use gantry_domain::MissionId;
-
-    /// The sealed pack of a mission's `dispatch`-th run (a retry seals a new pack; none is overwritten).
-    pub fn pack(mission: &MissionId, dispatch: u32) -> String {
-        if dispatch == 0 {
-            format!("evidence/{mission}/pack.json")
-        } else {
-            format!("evidence/{mission}/pack-{dispatch}.json")
-        }
-    }
-
-    pub fn artifact(mission: &MissionId, name: &str) -> String {
-        format!("evidence/{mission}/artifacts/{name}")
-    }
-}
-
-/// Where the pipeline keeps a mission's working objects (the artifacts store).
-pub mod object_keys {
-    use gantry_domain::MissionId;
-
-    /// The manifest drafted (or healed) for `attempt`; the last attempt's is what was delivered.
-    pub fn manifest(mission: &MissionId, attempt: u32) -> String {
-        format!("missions/{mission}/manifest-{attempt}.json")
-    }
-}
+pub mod object_keys;
 
 /// A build task still running: an ECS task in AWS, a sandboxed child process locally.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

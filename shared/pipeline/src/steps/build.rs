@@ -27,12 +27,11 @@ pub fn manifest_key(mission: &MissionId, attempt: u32) -> String {
 }
 
 pub fn build_keys(mission: &MissionId, attempt: u32) -> BuildJobUrls {
-    let dir = format!("missions/{mission}/build-{attempt}");
     BuildJobUrls {
-        job_url: format!("{dir}/job.json"),
-        report_url: format!("{dir}/report.json"),
-        log_url: format!("{dir}/log.txt"),
-        output_url: format!("{dir}/output.json"),
+        job_url: gantry_ports::object_keys::build_job(mission, attempt),
+        report_url: gantry_ports::object_keys::build_report(mission, attempt),
+        log_url: gantry_ports::object_keys::build_log(mission, attempt),
+        output_url: gantry_ports::object_keys::build_output(mission, attempt),
     }
 }
 
