@@ -219,8 +219,12 @@ impl CleanupLambdaConfig {
             signing_key_id,
             state_machine_arn,
             build_cluster,
-            consultation_idle_secs: vars.number(CONSULTATION_IDLE_SECS, DAY_SECS)?,
-            retention_days: vars.number(RETENTION_DAYS, 30)?,
+            consultation_idle_secs: vars.number(
+                CONSULTATION_IDLE_SECS,
+                gantry_domain::cleanup::CleanupConfig::DEFAULT_CONSULTATION_IDLE_SECS,
+            )?,
+            retention_days: vars
+                .number(RETENTION_DAYS, gantry_domain::cleanup::CleanupConfig::DEFAULT_RETENTION_DAYS)?,
             evidence_retention: Duration::from_secs(vars.number(EVIDENCE_RETENTION_DAYS, 365)? * DAY_SECS),
             policy: vars.optional(POLICY).map(PathBuf::from),
         })

@@ -107,10 +107,10 @@ enum Command {
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct CleanupArgs {
     /// A consultation awaiting input longer than this becomes EXPIRED.
-    #[arg(long, env = "GANTRY_CONSULTATION_IDLE_SECS", default_value_t = 86_400)]
+    #[arg(long, env = "GANTRY_CONSULTATION_IDLE_SECS", default_value_t = gantry_pipeline::CleanupConfig::DEFAULT_CONSULTATION_IDLE_SECS)]
     pub consultation_idle_secs: u64,
     /// Previews and work dirs of final missions older than this are pruned (evidence never).
-    #[arg(long, env = "GANTRY_RETENTION_DAYS", default_value_t = 30)]
+    #[arg(long, env = "GANTRY_RETENTION_DAYS", default_value_t = gantry_pipeline::CleanupConfig::DEFAULT_RETENTION_DAYS)]
     pub retention_days: u64,
 }
 
