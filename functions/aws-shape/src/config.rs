@@ -182,11 +182,11 @@ impl StepsLambdaConfig {
     }
 }
 
-/// The `cleanup` Lambda: expiry, retention, reconciliation and overdue build tasks.
+/// The `cleanup` Lambda: expiry, retention, reconciliation and overdue build tasks. It signs
+/// nothing and holds no evidence handle, so it is not told the signing key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CleanupLambdaConfig {
     pub resources: Resources,
-    pub signing_key_id: String,
     pub state_machine_arn: String,
     pub build_cluster: String,
     pub consultation_idle_secs: u64,
@@ -197,7 +197,7 @@ pub struct CleanupLambdaConfig {
 
 impl CleanupLambdaConfig {
     pub const REQUIRED: &'static [&'static str] =
-        &[TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, SIGNING_KEY_ID, STATE_MACHINE_ARN, BUILD_CLUSTER];
+        &[TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, STATE_MACHINE_ARN, BUILD_CLUSTER];
 
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(&process_env)
@@ -205,18 +205,10 @@ impl CleanupLambdaConfig {
 
     pub fn from_lookup(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
         let vars = Vars { lookup };
-        let [table, artifact_bucket, evidence_bucket, signing_key_id, state_machine_arn, build_cluster] =
-            vars.required([
-                TABLE,
-                ARTIFACT_BUCKET,
-                EVIDENCE_BUCKET,
-                SIGNING_KEY_ID,
-                STATE_MACHINE_ARN,
-                BUILD_CLUSTER,
-            ])?;
+        let [table, artifact_bucket, evidence_bucket, state_machine_arn, build_cluster] =
+            vars.required([TABLE, ARTIFACT_BUCKET, EVIDENCE_BUCKET, STATE_MACHINE_ARN, BUILD_CLUSTER])?;
         Ok(Self {
             resources: Resources { table, artifact_bucket, evidence_bucket },
-            signing_key_id,
             state_machine_arn,
             build_cluster,
             consultation_idle_secs: vars.number(
