@@ -468,6 +468,71 @@ pub struct StepRecord {
 mod tests {
     use super::*;
 
+    fn consulting() -> Mission {
+        let mut mission =
+            Mission::new(Subject::new("ada"), "a todo app", MissionStatus::AwaitingInput, Utc::now());
+        let mut consultation = Consultation::new();
+        consultation.status = ConsultationStatus::NeedsConfirmation;
+        consultation.brief.design_image = Some("uploads/old.png".into());
+        mission.consultation = Some(consultation);
+        mission
+    }
+
+    #[test]
+    fn a_brain_reply_never_makes_a_consultation_ready_and_keeps_the_image() {
+        let mut mission = consulting();
+        let mut reply = Consultation::new();
+        reply.status = ConsultationStatus::ReadyToBuild;
+        mission.absorb_reply(reply.clone(), None, TokenUsage { input: 3, ..Default::default() }, Utc::now());
+        let absorbed = mission.consultation.clone().unwrap();
+        assert_eq!(absorbed.status, ConsultationStatus::NeedsConfirmation);
+        assert_eq!(absorbed.brief.design_image.as_deref(), Some("uploads/old.png"));
+        assert_eq!(mission.tokens.input, 3);
+        mission.absorb_reply(reply, Some("uploads/new.png".into()), TokenUsage::default(), Utc::now());
+        assert_eq!(mission.consultation.unwrap().brief.design_image.as_deref(), Some("uploads/new.png"));
+    }
+
+    #[test]
+    fn consent_queues_once_and_only_from_a_consultation_awaiting_input() {
+        let mut mission = consulting();
+        mission.consent(None, Utc::now()).unwrap();
+        assert_eq!(mission.status, MissionStatus::Queued);
+        assert_eq!(mission.consultation.as_ref().unwrap().status, ConsultationStatus::ReadyToBuild);
+        assert!(mission.consent(None, Utc::now()).is_err(), "a second proceed changes nothing");
+    }
+
+    #[test]
+    fn retry_needs_an_approved_plan_and_a_retryable_status() {
+        let mut never_approved = consulting();
+        never_approved.advance(MissionStatus::Cancelled, Utc::now()).unwrap();
+        assert_eq!(never_approved.retry(Utc::now()), Err(RetryRefused::NeverApproved));
+
+        let mut mission = consulting();
+        mission.consent(None, Utc::now()).unwrap();
+        assert_eq!(mission.retry(Utc::now()), Err(RetryRefused::Status(MissionStatus::Queued)));
+        mission.status = MissionStatus::Failed;
+        (mission.attempts, mission.heals, mission.error) = (3, 2, Some("boom".into()));
+        mission.retry(Utc::now()).unwrap();
+        assert_eq!(
+            (mission.status, mission.dispatches, mission.attempts, mission.heals),
+            (MissionStatus::Queued, 1, 0, 0)
+        );
+        assert!(mission.error.is_none());
+    }
+
+    #[test]
+    fn cancel_and_an_exhausted_budget_end_the_mission_with_their_reason() {
+        let mut mission = consulting();
+        mission.cancel(Utc::now()).unwrap();
+        assert_eq!(mission.status, MissionStatus::Cancelled);
+        assert!(mission.cancel(Utc::now()).is_err(), "an ended mission cannot be cancelled again");
+
+        let mut spent = consulting();
+        spent.exhaust_budget(&BudgetExceeded { used: 11, limit: 10 }, Utc::now()).unwrap();
+        assert_eq!(spent.status, MissionStatus::Failed);
+        assert!(spent.error.unwrap().contains("10"));
+    }
+
     #[test]
     fn titles_are_short_and_whole_worded() {
         assert_eq!(title_from("A todo app with categories."), "A todo app with categories");
