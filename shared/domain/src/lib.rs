@@ -11,6 +11,7 @@ pub mod ids;
 pub mod intent;
 pub mod manifest;
 pub mod mission;
+pub mod node;
 pub mod policy;
 pub mod report;
 pub mod status;
