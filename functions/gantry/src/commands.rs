@@ -418,3 +418,37 @@ pub fn hash_password() -> anyhow::Result<ExitCode> {
     println!("{}", auth::hash_password(&password).map_err(anyhow::Error::msg)?);
     Ok(ExitCode::SUCCESS)
 }
+
+/// `gantry deps fetch`: progress on standard error, the outcome on standard output.
+pub async fn deps_fetch(data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let deps = crate::local::node_deps(data_dir);
+    let report = deps.fetch(|line| eprintln!("{line}")).await?;
+    if report.already_there {
+        println!("the node dependency set {} is already in {}", deps.id(), report.dir.display());
+    } else {
+        println!(
+            "fetched the node dependency set {}: {} packages, {} MiB, {:.1} s, in {}",
+            deps.id(),
+            report.packages,
+            report.bytes / (1024 * 1024),
+            report.duration.as_secs_f64(),
+            report.dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gantry deps status`: whether node apps can build here.
+pub fn deps_status(data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let deps = crate::local::node_deps(data_dir);
+    match deps.require() {
+        Ok(dir) => {
+            println!("the node dependency set {} is ready in {}", deps.id(), dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("{e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -19,7 +19,7 @@ pub use gantry_pipeline::load_policy;
 use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{CleanupDeps, EvidenceLog, LocalOrchestrator, Steps};
 use gantry_ports::{Brain, Deployer, Publisher};
-use gantry_sandbox::{make_private_dir, make_private_file, LocalBuildRunner};
+use gantry_sandbox::{make_private_dir, make_private_file, LocalBuildRunner, NodeDeps};
 
 pub struct Local {
     pub data_dir: PathBuf,
@@ -137,7 +137,8 @@ impl Local {
             policy: policy.clone(),
             build_io: BuildIo::Keys,
         };
-        let builds = Arc::new(TrackedBuildRunner::new(Arc::new(LocalBuildRunner::new(work_root))));
+        let runner = LocalBuildRunner::new(work_root).with_node_deps(node_deps(&data_dir));
+        let builds = Arc::new(TrackedBuildRunner::new(Arc::new(runner)));
         let orchestrator = LocalOrchestrator::new(steps, builds.clone())
             .context("cannot load statemachine/mission.asl.json")?;
         Ok(Self {
@@ -153,6 +154,15 @@ impl Local {
             secret,
             signer,
         })
+    }
+}
+
+/// Where the curated node dependency set is fetched to and read from: `GANTRY_NODE_DEPS`, else
+/// `{data_dir}/deps/node`. Sets are immutable once fetched, so several data dirs may share one.
+pub fn node_deps(data_dir: &Path) -> NodeDeps {
+    match std::env::var_os("GANTRY_NODE_DEPS") {
+        Some(dir) if !dir.is_empty() => NodeDeps::new(PathBuf::from(dir)),
+        _ => NodeDeps::new(data_dir.join("deps").join("node")),
     }
 }
 

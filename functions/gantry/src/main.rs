@@ -101,6 +101,20 @@ enum Command {
     },
     /// Print an argon2id hash of a password (read from GANTRY_PASSWORD or standard input).
     HashPassword,
+    /// The curated node dependency set that node apps build with, offline.
+    Deps {
+        #[command(subcommand)]
+        action: DepsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum DepsAction {
+    /// Install the set once (npm ci from the registry, outside any sandbox); does nothing when
+    /// it is already here. The dir is GANTRY_NODE_DEPS, else <data dir>/deps/node.
+    Fetch,
+    /// Say whether the set is here; exits 1 when it is not.
+    Status,
 }
 
 /// The settings of the cleanup rules (see docs/operations.md).
@@ -211,6 +225,8 @@ async fn main() -> ExitCode {
             commands::cleanup(&cli.data_dir, cli.policy.as_deref(), cleanup).await
         }
         Command::HashPassword => commands::hash_password(),
+        Command::Deps { action: DepsAction::Fetch } => commands::deps_fetch(&cli.data_dir).await,
+        Command::Deps { action: DepsAction::Status } => commands::deps_status(&cli.data_dir),
     };
     match result {
         Ok(code) => code,

@@ -167,11 +167,35 @@ pub async fn run(
     if recovered > 0 {
         tracing::warn!(count = recovered, "recovered missions left in flight by an earlier run");
     }
+    fetch_node_deps_in_background(&local.data_dir);
     let cleanup = background.settings.config(&local.policy);
     tokio::spawn(cleanup_loop(local.cleanup_deps()?, cleanup, background.interval));
     let banner =
         format!("Gantry is serving the web chat at {public_base}/ (data in {})", local.data_dir.display());
     serve_app(listener, state, &public_base, &banner).await
+}
+
+/// The first serve fetches the curated node set (`gantry deps fetch` does the same by hand),
+/// in the background so the chat is up at once; node builds started before it is whole fail
+/// saying so. `GANTRY_NODE_DEPS_FETCH=off` leaves it to the operator.
+fn fetch_node_deps_in_background(data_dir: &Path) {
+    let deps = crate::local::node_deps(data_dir);
+    if deps.is_fetched() {
+        tracing::info!(set = deps.id(), dir = %deps.dir().display(), "node dependency set ready");
+        return;
+    }
+    if std::env::var("GANTRY_NODE_DEPS_FETCH").is_ok_and(|v| v == "off") {
+        tracing::warn!(set = deps.id(), "node dependency set missing and GANTRY_NODE_DEPS_FETCH=off: node apps cannot build until `gantry deps fetch` runs");
+        return;
+    }
+    tokio::spawn(async move {
+        match deps.fetch(|line| tracing::info!("{line}")).await {
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "node apps cannot build until the node dependency set is fetched")
+            }
+        }
+    });
 }
 
 /// Binds `addr` and names the address people reach it at: `public_url` when given, else the

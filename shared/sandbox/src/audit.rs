@@ -24,6 +24,7 @@ use gantry_ports::BuildOutcome;
 
 use crate::bwrap;
 use crate::cgroup::RunCgroup;
+use crate::deps::DEPS_MOUNT;
 use crate::log::{shows_memory_exhaustion, tail_text, LogSink};
 use crate::materialise::{refuse_shared_dir, WORK_DIR_MARKER};
 use crate::options::{Isolation, SandboxOptions, SandboxUser, FIXED_ENV};
@@ -72,7 +73,11 @@ pub async fn run_audit(
     };
     let cgroup =
         if options.cgroup { CgroupSlot::create(options.cgroup_parent.as_deref(), limits) } else { None };
-    let plan = Plan { bwrap, user, cgroup, stage: prepared };
+    let deps = match &options.deps {
+        Some(dir) => Some(DepsPlan::new(&work_dir, dir, bwrap, user)?),
+        None => None,
+    };
+    let plan = Plan { bwrap, user, cgroup, stage: prepared, deps };
 
     let outcome = execute(&work_dir, command, limits, options, plan).await;
     let tmp = work_dir.join(TMP_DIR_NAME);
@@ -91,6 +96,44 @@ struct Plan {
     user: Option<SandboxUser>,
     cgroup: Option<CgroupSlot>,
     stage: Option<StageDir>,
+    deps: Option<DepsPlan>,
+}
+
+/// How the deps dir reaches `<work dir>/.gantry-deps`, read-only.
+enum DepsPlan {
+    /// A root server binds it in the child's own mount namespace before giving up root (and
+    /// before the stage, which carries it); bubblewrap's bind of the work dir keeps it, still
+    /// read-only: a mount locked by a less privileged namespace cannot be made writable.
+    Mount { dir: CString, mount: CString },
+    /// A non-root server's bubblewrap binds it by path.
+    Bind(PathBuf),
+    /// A plain child of a non-root server can mount nothing: the mount point becomes a link,
+    /// and only the set's file modes (read-only since its fetch) keep the audit from writing.
+    Link,
+}
+
+impl DepsPlan {
+    fn new(work_dir: &Path, dir: &Path, bwrap: bool, user: Option<SandboxUser>) -> io::Result<Self> {
+        let mount = work_dir.join(DEPS_MOUNT);
+        let empty =
+            fs::symlink_metadata(&mount).is_ok_and(|m| m.is_dir()) && fs::read_dir(&mount)?.next().is_none();
+        if !empty {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} must be an empty dir for the deps to be mounted on", mount.display()),
+            ));
+        }
+        let dir = fs::canonicalize(dir)?;
+        if user.is_some() {
+            return Ok(DepsPlan::Mount { dir: c_path(&dir)?, mount: c_path(&fs::canonicalize(&mount)?)? });
+        }
+        if bwrap {
+            return Ok(DepsPlan::Bind(dir));
+        }
+        fs::remove_dir(&mount)?;
+        std::os::unix::fs::symlink(&dir, &mount)?;
+        Ok(DepsPlan::Link)
+    }
 }
 
 impl Plan {
@@ -224,6 +267,13 @@ async fn execute(
         // DATA, not AS: V8 and the JVM reserve far more address space than they ever touch.
         data_bytes: rlimited.then(|| limits.memory_mb.saturating_mul(MIB)),
         max_tasks: rlimited.then(|| tasks_of(counted_uid).saturating_add(limits.max_pids)),
+        deps_mount: match &plan.deps {
+            Some(DepsPlan::Mount { dir, mount }) => Some((dir.clone(), mount.clone())),
+            _ => None,
+        },
+        // A root server can give a plain child a network namespace of its own; bubblewrap
+        // makes one anyway.
+        new_net: !plan.bwrap && plan.user.is_some(),
         user: plan.user,
         no_new_privs: !plan.bwrap,
         reaper_status: None,
@@ -236,7 +286,11 @@ async fn execute(
         let mut cmd = Command::new("bwrap");
         let source = stage.as_deref().unwrap_or(work_dir);
         let tmpfs_bytes = limits.memory_mb.saturating_mul(MIB);
-        cmd.args(bwrap::args(work_dir, source, &options.extra_ro_binds, tmpfs_bytes)).arg("sh");
+        let deps = match &plan.deps {
+            Some(DepsPlan::Bind(dir)) => Some(dir.as_path()),
+            _ => None,
+        };
+        cmd.args(bwrap::args(work_dir, source, &options.extra_ro_binds, tmpfs_bytes, deps)).arg("sh");
         cmd
     } else {
         Command::new("sh")
@@ -252,6 +306,16 @@ async fn execute(
         .env("LANG", "C.UTF-8")
         .env("TMPDIR", visible.join(TMP_DIR_NAME))
         .env("CI", "true")
+        .env("NO_COLOR", "1")
+        // npm never reaches a registry from here: fail at once instead of retrying for minutes,
+        // run no install scripts, and keep its cache in the build's TMPDIR.
+        .env("npm_config_offline", "true")
+        .env("npm_config_fetch_retries", "0")
+        .env("npm_config_cache", visible.join(TMP_DIR_NAME).join("npm-cache"))
+        .env("npm_config_audit", "false")
+        .env("npm_config_fund", "false")
+        .env("npm_config_update_notifier", "false")
+        .env("npm_config_ignore_scripts", "true")
         .stdin(Stdio::null())
         .stdout(Stdio::from(writer.try_clone()?))
         .stderr(Stdio::from(writer));

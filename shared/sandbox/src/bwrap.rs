@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
+use crate::deps::DEPS_MOUNT;
 use crate::options::SandboxUser;
 use crate::process::{chown_tree, ChildSetup};
 
@@ -33,8 +34,14 @@ const ETC_ENTRIES: &[&str] = &[
 /// The arguments before the command: `source` (the host path of the work dir, or its stage)
 /// appears read-write at `work_dir`, which is also the cwd. `/tmp` and `/dev/shm` are tmpfs
 /// of at most `tmpfs_bytes` each (their contents are memory, counted against the build's cap);
-/// the rest of `/dev` is read-only.
-pub(crate) fn args(work_dir: &Path, source: &Path, extra_ro: &[PathBuf], tmpfs_bytes: u64) -> Vec<OsString> {
+/// the rest of `/dev` is read-only. `deps`, a dir, appears read-only at `<work_dir>/.gantry-deps`.
+pub(crate) fn args(
+    work_dir: &Path,
+    source: &Path,
+    extra_ro: &[PathBuf],
+    tmpfs_bytes: u64,
+    deps: Option<&Path>,
+) -> Vec<OsString> {
     let size = OsString::from(tmpfs_bytes.to_string());
     let mut args: Vec<OsString> =
         ["--unshare-all", "--die-with-parent", "--new-session"].into_iter().map(OsString::from).collect();
@@ -67,6 +74,10 @@ pub(crate) fn args(work_dir: &Path, source: &Path, extra_ro: &[PathBuf], tmpfs_b
     push(&["--size".as_ref(), size.as_os_str(), "--tmpfs".as_ref(), "/dev/shm".as_ref()]);
     push(&["--size".as_ref(), size.as_os_str(), "--tmpfs".as_ref(), "/tmp".as_ref()]);
     push(&["--bind".as_ref(), source.as_os_str(), work_dir.as_os_str()]);
+    if let Some(deps) = deps {
+        let mount = work_dir.join(DEPS_MOUNT);
+        push(&["--ro-bind".as_ref(), deps.as_os_str(), mount.as_os_str()]);
+    }
     push(&["--chdir".as_ref(), work_dir.as_os_str(), "--".as_ref()]);
     args
 }
@@ -114,7 +125,7 @@ async fn run_probe(dir: &Path, user: Option<SandboxUser>) -> bool {
     let setup = ChildSetup { user, ..ChildSetup::default() };
     let mut command = Command::new("bwrap");
     command
-        .args(args(dir, dir, &[], PROBE_TMPFS_BYTES))
+        .args(args(dir, dir, &[], PROBE_TMPFS_BYTES, None))
         .args(["sh", "-c", "test -w ."])
         .current_dir(dir)
         .env_clear()
@@ -139,7 +150,7 @@ mod tests {
 
     #[test]
     fn work_dir_is_bound_after_tmp_and_nothing_else_of_the_host_is() {
-        let args: Vec<String> = args(Path::new("/tmp/w"), Path::new("/tmp/w"), &[], 128 << 20)
+        let args: Vec<String> = args(Path::new("/tmp/w"), Path::new("/tmp/w"), &[], 128 << 20, None)
             .into_iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
@@ -154,10 +165,11 @@ mod tests {
 
     #[test]
     fn every_tmpfs_is_size_capped() {
-        let args: Vec<String> = args(Path::new("/w"), Path::new("/w"), &[], 128 << 20)
-            .into_iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let args: Vec<String> =
+            args(Path::new("/w"), Path::new("/w"), &[], 128 << 20, Some(Path::new("/set")))
+                .into_iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
         let mounts: Vec<&[String]> = args.windows(4).filter(|w| w[2] == "--tmpfs").collect();
         assert_eq!(mounts.len(), 2, "{args:?}");
         for mount in mounts {
@@ -168,5 +180,6 @@ mod tests {
                 && args.windows(2).any(|w| w == ["--tmpfs", "/dev/shm"])
         );
         assert!(args.windows(2).any(|w| w == ["--remount-ro", "/dev"]), "{args:?}");
+        assert!(args.windows(3).any(|w| w == ["--ro-bind", "/set", "/w/.gantry-deps"]), "{args:?}");
     }
 }

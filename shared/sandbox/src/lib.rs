@@ -9,6 +9,7 @@
 mod audit;
 mod bwrap;
 mod cgroup;
+mod deps;
 mod error;
 mod log;
 mod materialise;
@@ -23,10 +24,11 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use gantry_domain::report::RESULTS_FILE;
-use gantry_domain::MissionId;
+use gantry_domain::{MissionId, Stack};
 use gantry_ports::{BuildJob, BuildOutcome, BuildRunner, PortError, PortResult};
 
 pub use audit::{bwrap_usable, run_audit, TMP_DIR_NAME};
+pub use deps::{link_node_modules, remove_tree, DepsError, FetchReport, NodeDeps, DEPS_MOUNT};
 pub use error::SandboxError;
 pub use log::{LOG_CAP_BYTES, LOG_TAIL_BYTES};
 pub use materialise::{materialise, DESIGN_REFERENCE_STEM, WORK_DIR_MARKER};
@@ -50,11 +52,18 @@ pub fn work_dir(work_root: &Path, mission: &MissionId, attempt: u32) -> PathBuf 
 pub struct LocalBuildRunner {
     work_root: PathBuf,
     options: SandboxOptions,
+    node_deps: Option<NodeDeps>,
 }
 
 impl LocalBuildRunner {
     pub fn new(work_root: PathBuf) -> Self {
-        Self { work_root, options: SandboxOptions::default() }
+        Self { work_root, options: SandboxOptions::default(), node_deps: None }
+    }
+
+    /// Where node builds find the curated dependency set (see [`NodeDeps`]).
+    pub fn with_node_deps(mut self, deps: NodeDeps) -> Self {
+        self.node_deps = Some(deps);
+        self
     }
 
     pub fn with_options(mut self, options: SandboxOptions) -> Self {
@@ -86,9 +95,16 @@ impl BuildRunner for LocalBuildRunner {
             _ => {}
         }
 
-        let outcome = run_audit(&dir, &job.manifest.audit_command, job.limits, &self.options)
+        let (options, deps_note) = match job.manifest.stack {
+            Stack::Node => self.prepare_node(&dir).await?,
+            _ => (self.options.clone(), None),
+        };
+        let mut outcome = run_audit(&dir, &job.manifest.audit_command, job.limits, &options)
             .await
             .map_err(|e| PortError::Failed(format!("the build sandbox could not start: {e}")))?;
+        if let Some(note) = deps_note {
+            append_note(&mut outcome, &note);
+        }
         let outcome = tokio::task::spawn_blocking({
             let dir = dir.clone();
             move || with_results(outcome, &dir)
@@ -104,6 +120,38 @@ impl BuildRunner for LocalBuildRunner {
             .map_err(|e| PortError::Failed(format!("reading the build's output panicked: {e}")))?;
         Ok(with_output(outcome, job.manifest.output_dir(), read))
     }
+}
+
+impl LocalBuildRunner {
+    /// A node build's install: the curated set linked into the work dir and mounted read-only.
+    /// Nothing is downloaded; a set that is not fetched here fails the build before it starts.
+    async fn prepare_node(&self, dir: &Path) -> PortResult<(SandboxOptions, Option<String>)> {
+        let deps = self.node_deps.as_ref().ok_or_else(|| {
+            PortError::Failed("node builds need the curated dependency set, and this runner has none".into())
+        })?;
+        let set = deps.require().map_err(|e| PortError::Failed(e.to_string()))?;
+        let started = std::time::Instant::now();
+        let linked = tokio::task::spawn_blocking({
+            let (dir, set) = (dir.to_path_buf(), set.clone());
+            move || link_node_modules(&dir, &set)
+        })
+        .await
+        .map_err(|e| PortError::Failed(format!("linking the node set panicked: {e}")))?
+        .map_err(|e| PortError::Failed(e.to_string()))?;
+        let note = format!(
+            "node: installed from the curated set {} ({linked} top-level entries, read-only, no download) in {} ms",
+            deps.id(),
+            started.elapsed().as_millis()
+        );
+        Ok((self.options.clone().with_deps(set), Some(note)))
+    }
+}
+
+/// Adds a sandbox line to a finished run's log and keeps the report's tail and hash in step.
+fn append_note(outcome: &mut BuildOutcome, note: &str) {
+    outcome.log.extend_from_slice(format!("\n[gantry sandbox] {note}\n").as_bytes());
+    outcome.report.log_tail = log::tail_text(&outcome.log);
+    outcome.report.log_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&outcome.log));
 }
 
 /// Attaches what the safe reader found to a passed build. Skipped entries are noted in the log;
@@ -127,9 +175,7 @@ fn with_output(
         }
     };
     if let Some(note) = note {
-        outcome.log.extend_from_slice(format!("\n[gantry sandbox] {note}\n").as_bytes());
-        outcome.report.log_tail = log::tail_text(&outcome.log);
-        outcome.report.log_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&outcome.log));
+        append_note(&mut outcome, &note);
     }
     outcome
 }

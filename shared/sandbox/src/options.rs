@@ -27,7 +27,21 @@ impl SandboxUser {
 }
 
 /// Variables every audit gets; `SandboxOptions::extra_env` cannot override them.
-pub(crate) const FIXED_ENV: &[&str] = &["PATH", "HOME", "LANG", "TMPDIR", "CI"];
+pub(crate) const FIXED_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "LANG",
+    "TMPDIR",
+    "CI",
+    "NO_COLOR",
+    "npm_config_offline",
+    "npm_config_fetch_retries",
+    "npm_config_cache",
+    "npm_config_audit",
+    "npm_config_fund",
+    "npm_config_update_notifier",
+    "npm_config_ignore_scripts",
+];
 
 #[derive(Debug, Clone)]
 pub struct SandboxOptions {
@@ -43,6 +57,9 @@ pub struct SandboxOptions {
     pub extra_env: Vec<(String, String)>,
     /// Extra host paths made visible read-only inside bubblewrap (e.g. a toolchain in /opt).
     pub extra_ro_binds: Vec<PathBuf>,
+    /// A dir mounted read-only at `<work dir>/.gantry-deps` (the curated node set of a node
+    /// build; see `deps`). The work dir must hold that name as an empty dir.
+    pub deps: Option<PathBuf>,
 }
 
 impl Default for SandboxOptions {
@@ -54,11 +71,17 @@ impl Default for SandboxOptions {
             sandbox_user: Some(SandboxUser::NOBODY),
             extra_env: Vec::new(),
             extra_ro_binds: Vec::new(),
+            deps: None,
         }
     }
 }
 
 impl SandboxOptions {
+    pub fn with_deps(mut self, dir: PathBuf) -> Self {
+        self.deps = Some(dir);
+        self
+    }
+
     pub fn with_isolation(mut self, isolation: Isolation) -> Self {
         self.isolation = isolation;
         self

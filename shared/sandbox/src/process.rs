@@ -20,6 +20,12 @@ pub(crate) struct ChildSetup {
     /// (work dir, stage dir): bind the work dir onto the stage dir in a private mount namespace,
     /// for when the sandbox user cannot traverse the work dir's ancestors.
     pub stage: Option<(CString, CString)>,
+    /// (deps dir, mount point in the work dir): bind the deps read-only, in a private mount
+    /// namespace, before the stage (so the stage carries it). Needs root.
+    pub deps_mount: Option<(CString, CString)>,
+    /// A network namespace of its own, with nothing in it but a downed loopback. Needs root;
+    /// bubblewrap makes its own.
+    pub new_net: bool,
     pub data_bytes: Option<u64>,
     pub max_tasks: Option<u64>,
     pub user: Option<SandboxUser>,
@@ -59,7 +65,10 @@ impl ChildSetup {
                     return Err(io::Error::last_os_error());
                 }
             }
-            if let Some((work, stage)) = &self.stage {
+            if self.new_net {
+                check(libc::unshare(libc::CLONE_NEWNET))?;
+            }
+            if self.stage.is_some() || self.deps_mount.is_some() {
                 check(libc::unshare(libc::CLONE_NEWNS))?;
                 let root = c"/";
                 check(libc::mount(
@@ -69,6 +78,24 @@ impl ChildSetup {
                     libc::MS_REC | libc::MS_PRIVATE,
                     std::ptr::null(),
                 ))?;
+            }
+            if let Some((deps, mount)) = &self.deps_mount {
+                check(libc::mount(
+                    deps.as_ptr(),
+                    mount.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_BIND | libc::MS_REC,
+                    std::ptr::null(),
+                ))?;
+                check(libc::mount(
+                    std::ptr::null(),
+                    mount.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
+                    std::ptr::null(),
+                ))?;
+            }
+            if let Some((work, stage)) = &self.stage {
                 check(libc::mount(
                     work.as_ptr(),
                     stage.as_ptr(),

@@ -55,25 +55,35 @@ async fn the_audit_cannot_reach_a_server_on_loopback() {
     };
     let root = tempfile::tempdir().expect("tempdir");
     let dir = work(root.path(), "w", &[]);
-    // Control: without bubblewrap the connection succeeds, so the check below can fail.
+    // Control: a plain child that keeps the server's uid keeps its network too, so the checks
+    // below can fail.
     let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
     let port = listener.local_addr().expect("addr").port();
-    let plain =
-        run_audit(&dir, &script(port), limits(256, 30, 64), &options(Isolation::Process)).await.expect("run");
+    let mut same_uid = options(Isolation::Process);
+    same_uid.sandbox_user = None;
+    let plain = run_audit(&dir, &script(port), limits(256, 30, 64), &same_uid).await.expect("run");
     assert!(plain.report.passed && text(&plain.log).contains("connected-to-host"), "{:?}", plain.report);
 
-    if !bwrap_or_skip().await {
-        return;
+    // SAFETY: geteuid cannot fail.
+    let root_server = unsafe { libc::geteuid() } == 0;
+    let mut isolated = Vec::new();
+    // A root server gives even a plain child a network namespace of its own.
+    if root_server {
+        isolated.push(Isolation::Process);
     }
-    let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let port = listener.local_addr().expect("addr").port();
-    let outcome =
-        run_audit(&dir, &script(port), limits(256, 30, 64), &options(Isolation::Bwrap)).await.expect("run");
+    if bwrap_or_skip().await {
+        isolated.push(Isolation::Bwrap);
+    }
+    for mode in isolated {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port();
+        let outcome = run_audit(&dir, &script(port), limits(256, 30, 64), &options(mode)).await.expect("run");
 
-    assert!(!outcome.report.passed, "{:?}", outcome.report);
-    assert!(!text(&outcome.log).contains("connected-to-host"));
-    assert_eq!(listener.accept().err().map(|e| e.kind()), Some(ErrorKind::WouldBlock));
+        assert!(!outcome.report.passed, "{mode:?}: {:?}", outcome.report);
+        assert!(!text(&outcome.log).contains("connected-to-host"), "{mode:?}");
+        assert_eq!(listener.accept().err().map(|e| e.kind()), Some(ErrorKind::WouldBlock), "{mode:?}");
+    }
 }
 
 #[tokio::test]
