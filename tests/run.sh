@@ -43,6 +43,12 @@ bash tests/moto/setup.sh
 phase "infra: SAM template (samtranslator + cfn-lint) and ASL (asl-validator)"
 bash tests/infra/run.sh
 
+phase "node dependency set (fetched once from the npm registry, then offline for every build)"
+# The tests' node builds use this copy; `gantry deps fetch` does nothing when it is already whole.
+export GANTRY_NODE_DEPS="${GANTRY_NODE_DEPS:-$HOME/.cache/gantry/node-deps}"
+cargo build --locked -p gantry --bin gantry
+"$CARGO_TARGET_DIR/debug/gantry" deps fetch
+
 phase "tests: unit, handler, sandbox, pipeline, AWS adapters (moto), Lambda entry points, end-to-end"
 cargo test --workspace --locked
 
