@@ -42,7 +42,16 @@ export async function startGantry() {
   const dataDir = mkdtempSync(join(tmpdir(), 'gantry-browser-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, GANTRY_PASSWORD: PASSWORD, GANTRY_DATA_DIR: dataDir, GANTRY_BRAIN: 'offline' };
+  // Node apps build with the set tests/run.sh fetched; a test never reaches the registry.
+  const nodeDeps = process.env.GANTRY_NODE_DEPS || join(process.env.HOME, '.cache', 'gantry', 'node-deps');
+  const env = {
+    ...process.env,
+    GANTRY_PASSWORD: PASSWORD,
+    GANTRY_DATA_DIR: dataDir,
+    GANTRY_BRAIN: 'offline',
+    GANTRY_NODE_DEPS: nodeDeps,
+    GANTRY_NODE_DEPS_FETCH: 'off',
+  };
   // Keep every adapter local: no Vercel, GitHub or foreign public URL from the caller's environment.
   for (const name of ['VERCEL_TOKEN', 'GITHUB_TOKEN', 'GANTRY_PUBLIC_URL', 'GANTRY_PREVIEW_URL', 'GANTRY_PASSWORD_HASH']) {
     delete env[name];

@@ -22,9 +22,19 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// The curated node set the tests build with, fetched by tests/run.sh. Tests never fetch it
+/// (`GANTRY_NODE_DEPS_FETCH=off`): a test must not reach the registry.
+pub fn node_deps_root() -> PathBuf {
+    std::env::var_os("GANTRY_NODE_DEPS").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/gantry/node-deps")
+    })
+}
+
 pub fn gantry(data_dir: &Path, args: &[&str]) -> Output {
     Command::new(gantry_bin())
         .args(args)
+        .env("GANTRY_NODE_DEPS", node_deps_root())
+        .env("GANTRY_NODE_DEPS_FETCH", "off")
         .env("GANTRY_DATA_DIR", data_dir)
         .env_remove("GANTRY_POLICY")
         .output()
@@ -48,6 +58,8 @@ impl Server {
         let addr = format!("127.0.0.1:{port}");
         let child = Command::new(gantry_bin())
             .args(["serve", "--addr", &addr])
+            .env("GANTRY_NODE_DEPS", node_deps_root())
+            .env("GANTRY_NODE_DEPS_FETCH", "off")
             .env("GANTRY_DATA_DIR", data_dir)
             .env("GANTRY_PASSWORD", PASSWORD)
             .env("GANTRY_LOG", "info")

@@ -159,6 +159,16 @@ pub(crate) fn preview_file(root: &Path, id: &MissionId, url_path: &str) -> Optio
     Some(path)
 }
 
+/// A single-page app routes in the browser: a missing path whose last segment names no file
+/// (no extension, so not a missing script or image) gets the app's `index.html`.
+fn spa_fallback(root: &Path, id: &MissionId, url_path: &str) -> Option<PathBuf> {
+    let last = url_path.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    if last.contains('.') {
+        return None;
+    }
+    preview_file(root, id, "/")
+}
+
 fn not_found(csp: &str) -> Response {
     let mut response = (StatusCode::NOT_FOUND, "Not found").into_response();
     if let Ok(v) = HeaderValue::from_str(csp) {
@@ -200,7 +210,16 @@ async fn serve(
     let Some(path) = decode_path(url_path).and_then(|p| preview_file(root, id, &p)) else {
         return not_found(&csp);
     };
-    let Ok(bytes) = tokio::fs::read(&path).await else { return not_found(&csp) };
+    let (path, bytes) = match tokio::fs::read(&path).await {
+        Ok(bytes) => (path, bytes),
+        Err(_) => match spa_fallback(root, id, url_path) {
+            Some(index) => match tokio::fs::read(&index).await {
+                Ok(bytes) => (index, bytes),
+                Err(_) => return not_found(&csp),
+            },
+            None => return not_found(&csp),
+        },
+    };
     let mut response = Response::new(Body::from(bytes));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type_for(&path)));
