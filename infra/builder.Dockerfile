@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # The Fargate builder image: the `builder` binary (package gantry-builder, functions/builder)
-# and the tools audit commands run with: sh and coreutils, node, python3. Build it from the
-# repository root for ARM64, the task definition's RuntimePlatform:
+# and the tools audit commands run with: sh and coreutils, node with the curated node set,
+# python3. Build it from the repository root for ARM64, the task definition's RuntimePlatform:
 #
 #   docker buildx build --platform linux/arm64 -f infra/builder.Dockerfile -t gantry-builder .
 #
@@ -53,6 +53,22 @@ RUN set -eux; \
     rm -rf /var/lib/apt/lists/*; \
     useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin builder
 COPY --from=build /out/builder /usr/local/bin/builder
+# The curated node dependency set, installed once, here: node builds link it read-only and never
+# download. The layout `gantry deps fetch` makes: <root>/<set id>/node_modules, then .complete,
+# where the set id is the first 16 hex digits of the sha256 of its lock.
+COPY shared/node-deps/package.json shared/node-deps/package-lock.json /opt/gantry/node-deps/incoming/
+# hadolint ignore=DL3003
+RUN set -eux; \
+    cd /opt/gantry/node-deps; \
+    sum="$(sha256sum incoming/package-lock.json)"; \
+    id="$(printf %.16s "$sum")"; \
+    mv incoming "$id"; \
+    cd "$id"; \
+    npm ci --ignore-scripts --no-audit --no-fund; \
+    npm cache clean --force; \
+    chmod -R a-w node_modules; \
+    echo "$id" >.complete
+ENV GANTRY_NODE_DEPS=/opt/gantry/node-deps
 USER 10001:10001
 WORKDIR /home/builder
 # Where the builder materialises each job's files (a directory it creates and owns).

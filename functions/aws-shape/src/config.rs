@@ -82,6 +82,10 @@ pub const RETENTION_DAYS: &str = "GANTRY_RETENTION_DAYS";
 pub const DELIVERY_SECRET_ARN: &str = "GANTRY_DELIVERY_SECRET_ARN";
 /// Optional (default a dir under the system temp dir): where the builder materialises the job.
 pub const BUILD_WORK_ROOT: &str = "GANTRY_BUILD_WORK_ROOT";
+/// The curated node set's root in the builder image.
+pub const NODE_DEPS: &str = "GANTRY_NODE_DEPS";
+/// Where infra/builder.Dockerfile installs the set.
+pub const DEFAULT_NODE_DEPS: &str = "/opt/gantry/node-deps";
 
 const DAY_SECS: u64 = 86_400;
 
@@ -233,6 +237,9 @@ pub struct BuilderTaskConfig {
     /// Where a passed build's output bundle goes (`gantry_pipeline::output_bundle`).
     pub output_url: String,
     pub work_root: PathBuf,
+    /// Where the image baked the curated node set (`GANTRY_NODE_DEPS`, the same layout as
+    /// `gantry deps fetch` makes); node builds fail saying so when it is absent.
+    pub node_deps: PathBuf,
 }
 
 impl BuilderTaskConfig {
@@ -251,7 +258,9 @@ impl BuilderTaskConfig {
             .optional(BUILD_WORK_ROOT)
             .map(PathBuf::from)
             .unwrap_or_else(|| std::env::temp_dir().join("gantry-builder").join("work"));
-        Ok(Self { job_url, report_url, log_url, output_url, work_root })
+        let node_deps =
+            vars.optional(NODE_DEPS).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_NODE_DEPS));
+        Ok(Self { job_url, report_url, log_url, output_url, work_root, node_deps })
     }
 }
 

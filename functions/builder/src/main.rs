@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use gantry_aws_shape::{init_tracing, BuilderTaskConfig};
-use gantry_sandbox::LocalBuildRunner;
+use gantry_sandbox::{LocalBuildRunner, NodeDeps};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -16,7 +16,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runner = LocalBuildRunner::new(config.work_root.clone());
+    let runner = LocalBuildRunner::new(config.work_root.clone())
+        .with_node_deps(NodeDeps::new(config.node_deps.clone()));
     match gantry_builder::run(&config, &runner).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
