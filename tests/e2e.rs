@@ -439,3 +439,56 @@ async fn the_delivery_is_a_repository_to_clone_and_a_zip_to_download() {
     let (code, _) = server.get(&format!("/gantry/missions/{id}/download"), None).await;
     assert_eq!(code, 401);
 }
+
+/// The fixture React + Vite + TypeScript app as a GantryManifest of the node stack.
+fn react_fixture_manifest() -> Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/react-app");
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let relative = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+                files.push(json!({"path": relative, "content": std::fs::read_to_string(&path).unwrap()}));
+            }
+        }
+    }
+    json!({"project_name": "tally", "stack": "node", "files": files,
+           "audit_command": "npm run build && npm test", "output_dir": "dist"})
+}
+
+#[tokio::test]
+async fn a_node_app_is_built_offline_tested_and_its_built_output_deployed() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("tally.json");
+    std::fs::write(&manifest, react_fixture_manifest().to_string()).unwrap();
+    let data = dir.path().join("data");
+    let output = gantry(
+        &data,
+        &["build", "a tally", "--manifest", manifest.to_str().unwrap(), "--no-publish", "--json"],
+    );
+    let status: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    assert!(output.status.success(), "{status:#} {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(status["status"], "DEPLOYED", "{status:#}");
+    let id = status["mission_id"].as_str().unwrap();
+
+    // The preview is Vite's output, not the source: a built index.html and a bundle.
+    let preview = data.join("previews").join(id);
+    let index = std::fs::read_to_string(preview.join("index.html")).unwrap();
+    assert!(index.contains("/assets/index-") && !index.contains("/src/main.tsx"), "{index}");
+    let assets: Vec<String> = std::fs::read_dir(preview.join("assets"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(assets.iter().any(|a| a.ends_with(".js")), "{assets:?}");
+    assert!(!preview.join("src").exists() && !preview.join("node_modules").exists());
+
+    // The evidence lists every output file with its sha256, and the pack verifies.
+    let pack = std::fs::read_to_string(data.join("evidence/evidence").join(id).join("pack.json")).unwrap();
+    assert!(pack.contains("index.html") && pack.contains("\"sha256\""), "{pack}");
+    let verify = gantry(&data, &["verify", id]);
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+}
