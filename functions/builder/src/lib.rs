@@ -148,6 +148,8 @@ fn abandoned(job: &BuildJob, elapsed: Duration) -> BuildOutcome {
             isolation: "unknown".into(),
             limits: job.limits,
             features: Vec::new(),
+            install: None,
+            output: None,
         },
         log: log.into_bytes(),
         output: Vec::new(),

@@ -24,6 +24,30 @@ pub struct BuildReport {
     /// What the audit said about each approved feature (read back from `.gantry/results.json`).
     #[serde(default)]
     pub features: Vec<FeatureResult>,
+    /// How the build's dependencies were installed (node builds: the curated set, linked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install: Option<InstallSummary>,
+    /// What a passed build left to deploy: its output dir, read back safely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<OutputSummary>,
+}
+
+/// A node build's install: the curated set `set` linked read-only, nothing downloaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallSummary {
+    pub set: String,
+    /// Top-level entries of the set linked into `node_modules`.
+    pub packages: usize,
+    pub duration_ms: u64,
+}
+
+/// The output a deployer receives: `dir` relative to the work dir (`dist` for Vite, `.` for
+/// a static app without one), and its size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputSummary {
+    pub dir: String,
+    pub files: usize,
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -147,6 +147,8 @@ mod tests {
                 isolation: "test".into(),
                 limits: BuildLimits::default(),
                 features: Vec::new(),
+                install: None,
+                output: None,
             };
             Ok(BuildOutcome { report, log: Vec::new(), output: Vec::new() })
         }

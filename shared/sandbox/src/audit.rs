@@ -412,6 +412,8 @@ async fn execute(
         isolation,
         limits,
         features: Vec::new(),
+        install: None,
+        output: None,
     };
     Ok(BuildOutcome { report, log, output: Vec::new() })
 }

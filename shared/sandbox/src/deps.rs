@@ -180,7 +180,7 @@ async fn npm_ci(dir: &Path, wanted: usize, progress: &mut impl FnMut(&str)) -> R
         while let Ok(Some(line)) = lines.next_line().await {
             if line.contains("http fetch GET 200") && line.contains(".tgz") {
                 fetched += 1;
-                if fetched % 25 == 0 {
+                if fetched.is_multiple_of(25) {
                     progress(&format!("  {fetched} of at most {wanted} packages downloaded"));
                 }
             }

@@ -23,7 +23,7 @@ mod supervisor;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use gantry_domain::report::RESULTS_FILE;
+use gantry_domain::report::{InstallSummary, OutputSummary, RESULTS_FILE};
 use gantry_domain::{MissionId, Stack};
 use gantry_ports::{BuildJob, BuildOutcome, BuildRunner, PortError, PortResult};
 
@@ -95,15 +95,22 @@ impl BuildRunner for LocalBuildRunner {
             _ => {}
         }
 
-        let (options, deps_note) = match job.manifest.stack {
+        let (options, install) = match job.manifest.stack {
             Stack::Node => self.prepare_node(&dir).await?,
             _ => (self.options.clone(), None),
         };
         let mut outcome = run_audit(&dir, &job.manifest.audit_command, job.limits, &options)
             .await
             .map_err(|e| PortError::Failed(format!("the build sandbox could not start: {e}")))?;
-        if let Some(note) = deps_note {
-            append_note(&mut outcome, &note);
+        if let Some(install) = install {
+            append_note(
+                &mut outcome,
+                &format!(
+                    "node: installed from the curated set {} ({} top-level entries, read-only, nothing downloaded) in {} ms",
+                    install.set, install.packages, install.duration_ms
+                ),
+            );
+            outcome.report.install = Some(install);
         }
         let outcome = tokio::task::spawn_blocking({
             let dir = dir.clone();
@@ -125,7 +132,7 @@ impl BuildRunner for LocalBuildRunner {
 impl LocalBuildRunner {
     /// A node build's install: the curated set linked into the work dir and mounted read-only.
     /// Nothing is downloaded; a set that is not fetched here fails the build before it starts.
-    async fn prepare_node(&self, dir: &Path) -> PortResult<(SandboxOptions, Option<String>)> {
+    async fn prepare_node(&self, dir: &Path) -> PortResult<(SandboxOptions, Option<InstallSummary>)> {
         let deps = self.node_deps.as_ref().ok_or_else(|| {
             PortError::Failed("node builds need the curated dependency set, and this runner has none".into())
         })?;
@@ -138,12 +145,12 @@ impl LocalBuildRunner {
         .await
         .map_err(|e| PortError::Failed(format!("linking the node set panicked: {e}")))?
         .map_err(|e| PortError::Failed(e.to_string()))?;
-        let note = format!(
-            "node: installed from the curated set {} ({linked} top-level entries, read-only, no download) in {} ms",
-            deps.id(),
-            started.elapsed().as_millis()
-        );
-        Ok((self.options.clone().with_deps(set), Some(note)))
+        let install = InstallSummary {
+            set: deps.id().to_owned(),
+            packages: linked,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        };
+        Ok((self.options.clone().with_deps(set), Some(install)))
     }
 }
 
@@ -165,6 +172,11 @@ fn with_output(
     let note = match read {
         Ok(Some(output)) => {
             let note = output.skipped_summary();
+            outcome.report.output = Some(OutputSummary {
+                dir: output_dir.to_owned(),
+                files: output.files.len(),
+                bytes: output.files.iter().map(|f| f.bytes.len() as u64).sum(),
+            });
             outcome.output = output.files;
             note
         }

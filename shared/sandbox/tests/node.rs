@@ -93,6 +93,12 @@ async fn the_fixture_app_builds_and_its_component_tests_pass_offline() {
         let script = script.unwrap_or_else(|| panic!("no bundle in {paths:?}"));
         assert!(String::from_utf8_lossy(&script.bytes).contains("Add one"), "the bundle holds the app");
         assert!(!paths.iter().any(|p| p.contains("node_modules")), "{paths:?}");
+        let reported = outcome.report.output.as_ref().expect("the report names the output");
+        assert_eq!((reported.dir.as_str(), reported.files), ("dist", outcome.output.len()));
+        assert_eq!(reported.bytes, outcome.output.iter().map(|f| f.bytes.len() as u64).sum::<u64>());
+        let install = outcome.report.install.as_ref().expect("the report says how it installed");
+        assert_eq!(install.set, deps.id());
+        assert!(install.packages > 100, "{install:?}");
     }
 }
 

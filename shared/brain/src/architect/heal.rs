@@ -505,6 +505,8 @@ mod tests {
             isolation: "rlimit".to_owned(),
             limits: BuildLimits::default(),
             features: Vec::new(),
+            install: None,
+            output: None,
         }
     }
 

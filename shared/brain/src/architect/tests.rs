@@ -75,6 +75,8 @@ impl AuditRun {
             isolation: "test".to_owned(),
             limits: BuildLimits::default(),
             features: self.results.clone(),
+            install: None,
+            output: None,
         }
     }
 }

@@ -133,6 +133,8 @@ impl Steps {
                     isolation: "unknown".into(),
                     limits: self.policy.build,
                     features: Vec::new(),
+                    install: None,
+                    output: None,
                 }
             }
         };
@@ -148,7 +150,15 @@ impl Steps {
         self.evidence.append(&id, kinds::BUILD_REPORT, record).await?;
         let secs = report.duration_ms as f64 / 1000.0;
         let detail = if report.passed {
-            format!("audit passed in {secs:.1} s ({})", report.isolation)
+            let mut detail = format!("audit passed in {secs:.1} s ({})", report.isolation);
+            if let Some(install) = &report.install {
+                detail.push_str(&format!("; installed from the curated set in {} ms", install.duration_ms));
+            }
+            if let Some(output) = &report.output {
+                let kib = output.bytes.div_ceil(1024);
+                detail.push_str(&format!("; output {}: {} files, {kib} KiB", output.dir, output.files));
+            }
+            detail
         } else if report.timed_out {
             format!("audit timed out after {secs:.1} s")
         } else if report.oom {

@@ -133,6 +133,8 @@ impl Steps {
                 isolation: "unknown".into(),
                 limits: self.policy.build,
                 features: Vec::new(),
+                install: None,
+                output: None,
             },
         };
         let healing = async {
