@@ -257,3 +257,14 @@ fn a_failed_build_is_redrafted_as_the_same_react_project() {
     let (healed, notes) = heal(&brief, &manifest, &report);
     assert_eq!(healed, manifest, "{notes}");
 }
+
+#[test]
+fn a_direct_build_that_names_react_is_the_react_kind() {
+    let memo = "a react app to keep track of my houseplants";
+    let manifest = draft(&Brief { title: Some(memo.into()), notes: vec![memo.into()], ..Brief::default() });
+    assert_eq!(manifest.stack, Stack::Node);
+    assert!(file(&manifest, "src/config.ts").contains(r#"ITEMS = "houseplants""#));
+    let plain = "an app to keep track of my houseplants";
+    let manifest = draft(&Brief { title: Some(plain.into()), notes: vec![plain.into()], ..Brief::default() });
+    assert_eq!(manifest.stack, Stack::Static);
+}
