@@ -268,3 +268,10 @@ fn a_direct_build_that_names_react_is_the_react_kind() {
     let manifest = draft(&Brief { title: Some(plain.into()), notes: vec![plain.into()], ..Brief::default() });
     assert_eq!(manifest.stack, Stack::Static);
 }
+
+#[test]
+fn the_policy_gate_allows_the_draft() {
+    let policy = gantry_domain::policy::Policy::default_policy().expect("the repository policy loads");
+    let verdict = policy.evaluate(&drafted(READING_LIST));
+    assert!(verdict.allowed, "{:?}", verdict.violations);
+}
