@@ -256,6 +256,18 @@ fn a_failed_build_is_redrafted_as_the_same_react_project() {
     };
     let (healed, notes) = heal(&brief, &manifest, &report);
     assert_eq!(healed, manifest, "{notes}");
+    assert!(notes.contains("redrafted the React template"), "{notes}");
+
+    // Somebody else's failed node app is replaced by the React template, under its own name.
+    let foreign = GantryManifest {
+        project_name: "my-shelf".into(),
+        files: vec![gantry_domain::ManifestFile { path: "package.json".into(), content: "{}".into() }],
+        ..manifest.clone()
+    };
+    let (healed, _) = heal(&brief, &foreign, &report);
+    assert_eq!(healed.project_name, "my-shelf");
+    assert_eq!(healed.stack, Stack::Node);
+    assert_eq!(healed.files.len(), manifest.files.len());
 }
 
 #[test]
