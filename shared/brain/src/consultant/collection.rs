@@ -431,15 +431,14 @@ mod tests {
 
     #[test]
     fn a_list_is_named_after_what_it_keeps() {
-        let nouns = |text: &str| list_nouns(text);
-        assert_eq!(nouns("Build me a React app to track my habits"), ("habit".into(), "habits".into()));
-        assert_eq!(nouns("a react app for my reading list"), ("book".into(), "books".into()));
-        assert_eq!(nouns("a react todo list with vite"), ("task".into(), "tasks".into()));
+        assert_eq!(list_nouns("Build me a React app to track my habits"), ("habit".into(), "habits".into()));
+        assert_eq!(list_nouns("a react app for my reading list"), ("book".into(), "books".into()));
+        assert_eq!(list_nouns("a react todo list with vite"), ("task".into(), "tasks".into()));
         assert_eq!(
-            nouns("a react app to keep track of my houseplants"),
+            list_nouns("a react app to keep track of my houseplants"),
             ("houseplant".into(), "houseplants".into())
         );
-        assert_eq!(nouns("react + typescript counter"), ("item".into(), "items".into()));
+        assert_eq!(list_nouns("react + typescript counter"), ("item".into(), "items".into()));
     }
 
     #[test]

@@ -585,6 +585,9 @@ fn kind_in(words: &Words, strong_only: bool) -> Option<AppKind> {
         .filter(|(hit, _)| !words.preceded_by(hit.start, RULED_OUT_BY, 2))
         .collect();
     mentions.sort_by(|(a, _), (b, _)| a.start.cmp(&b.start).then(b.len.cmp(&a.len)));
+    if mentions.iter().any(|(_, kind)| *kind == AppKind::React) {
+        return Some(AppKind::React);
+    }
     // A landing mention inside a longer one of another kind ("personal homepage") is not one.
     let inside_another = |hit: &Hit| {
         mentions.iter().any(|(other, kind)| {
@@ -594,9 +597,6 @@ fn kind_in(words: &Words, strong_only: bool) -> Option<AppKind> {
                 && other.len > hit.len
         })
     };
-    if mentions.iter().any(|(_, kind)| *kind == AppKind::React) {
-        return Some(AppKind::React);
-    }
     let landing = mentions.iter().find(|(hit, kind)| *kind == AppKind::Landing && !inside_another(hit));
     landing.or(mentions.first()).map(|(_, kind)| *kind)
 }
