@@ -32,4 +32,4 @@ if [ ! -d node_modules/playwright-core ] || [ "$(cat "$stamp" 2>/dev/null || tru
 fi
 
 mkdir -p ../artifacts
-GANTRY_BIN="$GANTRY_BIN" node --test --test-concurrency=1 chat.test.mjs collection.test.mjs
+GANTRY_BIN="$GANTRY_BIN" node --test --test-concurrency=1 chat.test.mjs collection.test.mjs react.test.mjs

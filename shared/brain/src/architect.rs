@@ -11,6 +11,7 @@ mod content;
 mod features;
 mod heal;
 mod palette;
+mod react;
 mod spec;
 mod template;
 #[cfg(test)]

@@ -81,7 +81,7 @@ fn propose(now: Understanding, kind: AppKind, has_image: bool, revising: bool, c
     let consultation = Consultation {
         status: ConsultationStatus::NeedsConfirmation,
         question: Some(wording::SHALL_I_PROCEED.to_owned()),
-        proposed_stack: Some(Stack::Static),
+        proposed_stack: Some(stack_of(&now)),
         design_target: Some(target),
         features,
         confidence: confidence(&now, has_image),
@@ -111,7 +111,7 @@ fn answer(
     let consultation = Consultation {
         status: ConsultationStatus::NeedsConfirmation,
         question: Some(wording::SHALL_I_PROCEED.to_owned()),
-        proposed_stack: Some(Stack::Static),
+        proposed_stack: Some(stack_of(&now)),
         design_target: Some(target),
         features,
         confidence: confidence(&now, has_image),
@@ -136,7 +136,7 @@ fn hold(table: &Consultation, now: Understanding, kind: AppKind, has_image: bool
     let consultation = Consultation {
         status: ConsultationStatus::NeedsConfirmation,
         question: Some(text.question),
-        proposed_stack: Some(Stack::Static),
+        proposed_stack: Some(stack_of(&now)),
         design_target: Some(target),
         features,
         confidence: confidence(&now, has_image),
@@ -172,7 +172,18 @@ pub fn default_features(kind: AppKind) -> &'static [&'static str] {
         AppKind::Collection => {
             &["adding, editing and deleting entries", "search across every field", "saved in your browser"]
         }
+        AppKind::React => &[
+            "adding items by typing and pressing Enter",
+            "ticking items off and removing them",
+            "a count of open items",
+            "saved in your browser",
+        ],
     }
+}
+
+/// The stack the plan is built on: `node` for the React kind, static files otherwise.
+fn stack_of(now: &Understanding) -> Stack {
+    now.brief.stack.unwrap_or(Stack::Static)
 }
 
 fn design_target(now: &Understanding, has_image: bool) -> String {

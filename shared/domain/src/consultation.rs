@@ -32,10 +32,13 @@ pub enum AppKind {
     /// Records of whatever the person named (recipes, habits, expenses, books…), with fields
     /// derived from the request: the general-purpose kind for anything the others are not.
     Collection,
+    /// A React + Vite + TypeScript app (the `node` stack): a list of things to add, tick off and
+    /// remove, named after what the request keeps. Chosen when the person asks for React.
+    React,
 }
 
 impl AppKind {
-    pub const ALL: [AppKind; 8] = [
+    pub const ALL: [AppKind; 9] = [
         AppKind::Todo,
         AppKind::Notes,
         AppKind::Kanban,
@@ -44,6 +47,7 @@ impl AppKind {
         AppKind::Blog,
         AppKind::Dashboard,
         AppKind::Collection,
+        AppKind::React,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +60,7 @@ impl AppKind {
             AppKind::Blog => "blog",
             AppKind::Dashboard => "dashboard",
             AppKind::Collection => "collection",
+            AppKind::React => "react",
         }
     }
 
@@ -70,6 +75,7 @@ impl AppKind {
             AppKind::Blog => "Blog",
             AppKind::Dashboard => "Dashboard",
             AppKind::Collection => "Collection",
+            AppKind::React => "React App",
         }
     }
 }
@@ -86,7 +92,8 @@ pub struct Brief {
     pub design_image: Option<String>,
     /// The person's own words, first message first, for the architect's copywriting.
     pub notes: Vec<String>,
-    /// What a collection app keeps, when the kind is `Collection`.
+    /// What a collection app keeps, when the kind is `Collection`. (The `React` kind names what it
+    /// keeps from the person's words when it drafts, and needs no fields.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<CollectionSpec>,
 }

@@ -11,6 +11,7 @@ use gantry_domain::{GantryManifest, ManifestFile, Stack};
 use super::content;
 use super::features::{self, Feature};
 use super::palette::Palette;
+use super::react;
 use super::spec;
 use super::template::{escape_html, render, Flags};
 use super::AUDIT_COMMAND;
@@ -34,8 +35,9 @@ struct KindTemplates {
     js: &'static str,
 }
 
-fn templates(kind: AppKind) -> KindTemplates {
-    match kind {
+/// The static page templates of `kind`; none for the React kind, which has its own project.
+fn templates(kind: AppKind) -> Option<KindTemplates> {
+    let parts = match kind {
         AppKind::Todo => KindTemplates {
             html: include_str!("templates/todo.html"),
             css: include_str!("templates/todo.css"),
@@ -76,7 +78,9 @@ fn templates(kind: AppKind) -> KindTemplates {
             css: include_str!("templates/collection.css"),
             js: include_str!("templates/collection.js"),
         },
-    }
+        AppKind::React => return None,
+    };
+    Some(parts)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +100,8 @@ pub(crate) struct Blueprint {
     pub design_set_aside: bool,
     /// What a collection keeps, for the collection kind.
     pub collection: Option<CollectionSpec>,
+    /// What the React kind's list keeps, singular and plural ("habit", "habits").
+    pub list: Option<(String, String)>,
     /// Every feature of the plan the person approved, in their words, and what became of it.
     pub approved: Vec<(String, Approved)>,
 }
@@ -175,6 +181,7 @@ impl Blueprint {
             design: brief.design_image.as_deref().map(design_path),
             design_set_aside: false,
             collection,
+            list: (kind == AppKind::React).then(|| collection::list_nouns(&text)),
             approved: Vec::new(),
         };
         plan.approved =
@@ -252,6 +259,9 @@ impl Blueprint {
     }
 
     pub fn manifest(&self, project_name: &str) -> GantryManifest {
+        let Some(parts) = templates(self.kind) else {
+            return react::manifest(self, project_name);
+        };
         let flags = self.flags();
         let palette = Palette::for_theme(self.theme);
         let title = escape_html(&self.title);
@@ -283,7 +293,6 @@ impl Blueprint {
         for (name, value) in &collection {
             slots.push((name, value.as_str()));
         }
-        let parts = templates(self.kind);
         let body = render(parts.html, &flags, &slots);
         slots.push(("body", body.trim_end()));
         let html = render(PAGE_HTML, &flags, &slots);
@@ -401,13 +410,17 @@ const KIND_WORDS: &[(AppKind, &[&str])] = &[
     (AppKind::Landing, &["landing", "homepage", "startup", "launch", "product"]),
 ];
 
-/// The kind the first telling word of `text` names, if any.
+/// Words that ask for the React kind, wherever they stand.
+const REACT_WORDS: &[&str] = &["react", "reactjs", "vite"];
+
+/// The kind the first telling word of `text` names, if any; asking for React wins.
 pub(crate) fn infer_kind(text: &str) -> Option<AppKind> {
     let lower = text.to_lowercase();
-    lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .find_map(|word| KIND_WORDS.iter().find(|(_, words)| words.contains(&word)).map(|(kind, _)| *kind))
+    let mut words = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty());
+    if words.clone().any(|word| REACT_WORDS.contains(&word)) {
+        return Some(AppKind::React);
+    }
+    words.find_map(|word| KIND_WORDS.iter().find(|(_, words)| words.contains(&word)).map(|(kind, _)| *kind))
 }
 
 /// A title fit for a page: no control characters, single spaces, at most `MAX_TITLE_CHARS`.

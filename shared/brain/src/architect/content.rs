@@ -18,7 +18,7 @@ pub(crate) fn uses_data(kind: AppKind) -> bool {
 
 /// The kinds that keep what people type in localStorage.
 pub(crate) fn stores_locally(kind: AppKind) -> bool {
-    matches!(kind, AppKind::Todo | AppKind::Notes | AppKind::Kanban | AppKind::Collection)
+    matches!(kind, AppKind::Todo | AppKind::Notes | AppKind::Kanban | AppKind::Collection | AppKind::React)
 }
 
 pub(crate) fn default_title(kind: AppKind) -> &'static str {
@@ -35,6 +35,7 @@ pub(crate) fn noun(kind: AppKind) -> &'static str {
         AppKind::Blog => "blog",
         AppKind::Dashboard => "dashboard",
         AppKind::Collection => "collection",
+        AppKind::React => "React app",
     }
 }
 
@@ -57,6 +58,11 @@ pub(crate) fn tagline(kind: AppKind, title: &str) -> String {
         AppKind::Dashboard => "The numbers that matter, at a glance.".to_owned(),
         AppKind::Collection => {
             "Add, find and edit what you keep track of. Everything stays in this browser.".to_owned()
+        }
+        AppKind::React => {
+            "Add what you keep track of, tick it off when it is done. Everything stays in this \
+                           browser."
+                .to_owned()
         }
     }
 }
@@ -84,7 +90,7 @@ pub(crate) fn initials(title: &str) -> String {
 }
 
 /// What every app of the kind does, for the README.
-fn essentials(kind: AppKind) -> &'static [&'static str] {
+pub(crate) fn essentials(kind: AppKind) -> &'static [&'static str] {
     match kind {
         AppKind::Todo => &[
             "add, complete and delete tasks",
@@ -125,6 +131,12 @@ fn essentials(kind: AppKind) -> &'static [&'static str] {
             "add, edit and delete entries with the form; every field is one input",
             "search across every field as you type",
             "entries are saved in this browser (localStorage)",
+        ],
+        AppKind::React => &[
+            "add an item by typing and pressing Enter, or with the Add button",
+            "tick items off, and remove them",
+            "a count of the open items",
+            "the list is saved in this browser (localStorage)",
         ],
     }
 }

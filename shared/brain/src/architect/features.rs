@@ -240,6 +240,7 @@ const LIMITS: &[(&[&str], &str)] = &[
 pub(crate) fn cannot_build(request: &str, kind: AppKind) -> &'static str {
     limit(request).unwrap_or(match kind {
         AppKind::Collection => "is beyond what the offline collection template builds",
+        AppKind::React => "is beyond what the offline React template builds",
         _ => "is beyond what the offline templates for this kind of app build",
     })
 }
@@ -272,6 +273,8 @@ pub(crate) fn essentials(kind: AppKind) -> &'static [Feature] {
         AppKind::Dashboard => &[Feature::Charts, Feature::Statistics, Feature::MobileFriendly],
         AppKind::Notes | AppKind::Portfolio | AppKind::Blog => &[Feature::MobileFriendly],
         AppKind::Collection => &[Feature::Search, Feature::MobileFriendly],
+        // Its essentials are its own (add, tick off, remove, count, saved), checked by its tests.
+        AppKind::React => &[],
     }
 }
 
@@ -330,6 +333,7 @@ pub(crate) fn optional(kind: AppKind) -> &'static [Feature] {
             F::DarkMode,
             F::Animations,
         ],
+        AppKind::React => &[],
     }
 }
 
@@ -456,6 +460,8 @@ pub(crate) fn required_ids(kind: AppKind) -> &'static [(&'static str, &'static s
             ("empty-state", "what an empty list says"),
             ("cancel-edit", "leaving an edit"),
         ],
+        // Its page is rendered by React; its own tests check it, not audit.py.
+        AppKind::React => &[],
     }
 }
 
@@ -504,6 +510,7 @@ pub(crate) fn kind_behaviours(kind: AppKind) -> &'static [Behaviour] {
                 why: "entries can be deleted",
             },
         ],
+        AppKind::React => &[],
     }
 }
 

@@ -151,6 +151,9 @@ pub(crate) fn heal(
     report: &BuildReport,
 ) -> (GantryManifest, String) {
     let diagnosis = Diagnosis::read(report);
+    if previous.stack == Stack::Node && brief.kind == Some(AppKind::React) {
+        return (react(brief, previous), format!("{} {REACT_REDRAFT}", diagnosis.summary(report)));
+    }
     let prior = previous.files.iter().find(|f| f.path == "audit.py").and_then(|f| spec::read(&f.content));
     let (manifest, change) = match prior {
         Some(prior) if prior.origin == Origin::Draft => redraft(brief, previous, &prior, &diagnosis),
@@ -162,6 +165,19 @@ pub(crate) fn heal(
         None => adapt(brief, previous, &diagnosis),
     };
     (manifest, format!("{} {change}", diagnosis.summary(report)))
+}
+
+/// What a heal of a node app planned as the React kind says: the offline brain knows one node
+/// project, its React template.
+const REACT_REDRAFT: &str = "The offline brain cannot repair a node build; it redrafted the React \
+     template from the brief (the same project when the failed draft was its own), so a passing \
+     retry means the failure was not in the draft.";
+
+/// The React template for `brief`, under the previous project name, whoever drafted the node
+/// app that failed.
+fn react(brief: &Brief, previous: &GantryManifest) -> GantryManifest {
+    let plan = Blueprint::from_brief(brief);
+    plan.manifest(&keep_name(previous, &plan))
 }
 
 /// The brief, with what it lacks taken from the previous draft's spec or the manifest itself, so

@@ -314,6 +314,25 @@ pub(crate) fn spec(text: &str, tags: bool, fallback: bool) -> CollectionSpec {
     CollectionSpec { item, items, fields }
 }
 
+/// Words that make a list one of tasks ("a react todo list"), whatever else it mentions.
+const TASK_WORDS: &[&str] = &["todo", "todos", "to do", "to dos", "task", "tasks", "chores", "errands"];
+
+/// What a list app keeps, singular and plural, from the person's words: tasks for a to-do list,
+/// else the subject they named ("track my habits": habit, habits), else plain items.
+pub(crate) fn list_nouns(text: &str) -> (String, String) {
+    let words = Words::new(text);
+    if words.contains_any(TASK_WORDS) {
+        return ("task".to_owned(), "tasks".to_owned());
+    }
+    if let Some(subject) = known(&words) {
+        return (subject.item.to_owned(), subject.items.to_owned());
+    }
+    match named_noun(&words) {
+        Some(noun) => (singular(&noun), plural(&singular(&noun))),
+        None => ("item".to_owned(), "items".to_owned()),
+    }
+}
+
 fn known(words: &Words) -> Option<&'static Subject> {
     SUBJECTS
         .iter()
@@ -408,6 +427,18 @@ mod tests {
         assert_eq!(spec("my boxes", false, true).items, "boxes");
         assert_eq!(spec("I don't know, something", false, true).items, "entries");
         assert_eq!(spec("berries", false, true).item, "berry");
+    }
+
+    #[test]
+    fn a_list_is_named_after_what_it_keeps() {
+        assert_eq!(list_nouns("Build me a React app to track my habits"), ("habit".into(), "habits".into()));
+        assert_eq!(list_nouns("a react app for my reading list"), ("book".into(), "books".into()));
+        assert_eq!(list_nouns("a react todo list with vite"), ("task".into(), "tasks".into()));
+        assert_eq!(
+            list_nouns("a react app to keep track of my houseplants"),
+            ("houseplant".into(), "houseplants".into())
+        );
+        assert_eq!(list_nouns("react + typescript counter"), ("item".into(), "items".into()));
     }
 
     #[test]

@@ -33,6 +33,7 @@ struct KindWords {
 }
 
 const KINDS: &[KindWords] = &[
+    KindWords { kind: AppKind::React, strong: &["react", "reactjs", "react js", "vite"], weak: &[] },
     KindWords {
         kind: AppKind::Todo,
         strong: &[
@@ -456,6 +457,9 @@ pub(super) fn understand(messages: &[&str], base: &Brief) -> Understanding {
         understanding.read(message);
     }
     understanding.settle_collection(messages);
+    if understanding.brief.kind == Some(AppKind::React) {
+        understanding.brief.stack = Some(Stack::Node);
+    }
     understanding.brief.title = understanding.title();
     understanding
 }
@@ -554,6 +558,12 @@ impl Understanding {
         if let Some(collection) = &self.brief.collection {
             return Some(title_case(&collection.items));
         }
+        if kind == AppKind::React {
+            let (_, items) = collection::list_nouns(&self.brief.notes.join(". "));
+            if items != "items" {
+                return Some(title_case(&items));
+            }
+        }
         Some(match &self.subject {
             Some(subject) => format!("{} {}", title_case(subject), kind_title(kind)),
             None => kind_title(kind).to_owned(),
@@ -561,8 +571,9 @@ impl Understanding {
     }
 }
 
-/// The app kind a message names: the first mention that is not ruled out, except that a landing
-/// page wins over the product it is for ("a landing page for my todo app", "a todo app landing page").
+/// The app kind a message names: the first mention that is not ruled out, except that asking for
+/// React wins (it is the one kind built with React), and a landing page wins over the product it
+/// is for ("a landing page for my todo app", "a todo app landing page").
 fn kind_in(words: &Words, strong_only: bool) -> Option<AppKind> {
     let mut mentions: Vec<(Hit, AppKind)> = KINDS
         .iter()
@@ -574,6 +585,9 @@ fn kind_in(words: &Words, strong_only: bool) -> Option<AppKind> {
         .filter(|(hit, _)| !words.preceded_by(hit.start, RULED_OUT_BY, 2))
         .collect();
     mentions.sort_by(|(a, _), (b, _)| a.start.cmp(&b.start).then(b.len.cmp(&a.len)));
+    if mentions.iter().any(|(_, kind)| *kind == AppKind::React) {
+        return Some(AppKind::React);
+    }
     // A landing mention inside a longer one of another kind ("personal homepage") is not one.
     let inside_another = |hit: &Hit| {
         mentions.iter().any(|(other, kind)| {
@@ -829,6 +843,44 @@ mod tests {
         for vague in ["build me an app", "hi", "something cool", "make it pop", "things to do in Paris"] {
             assert_eq!(read(&[vague]).brief.kind, None, "{vague}");
         }
+    }
+
+    #[test]
+    fn asking_for_react_picks_the_react_kind_on_the_node_stack() {
+        for message in [
+            "Build me a React app to track my habits",
+            "a react todo list with vite",
+            "react + typescript counter",
+            "a landing page in React",
+            "a ReactJS app for my reading list",
+        ] {
+            let u = read(&[message]);
+            assert_eq!(u.brief.kind, Some(AppKind::React), "{message}");
+            assert_eq!(u.brief.stack, Some(Stack::Node), "{message}");
+            assert!(u.brief.features.is_empty(), "{message}: {:?}", u.brief.features);
+        }
+        assert_eq!(read(&["Build me a React app to track my habits"]).brief.title.as_deref(), Some("Habits"));
+        assert_eq!(read(&["a react todo list with vite"]).brief.title.as_deref(), Some("Tasks"));
+        assert_eq!(read(&["react + typescript counter"]).brief.title.as_deref(), Some("React App"));
+        assert_eq!(read(&["a react app called Shelf"]).brief.title.as_deref(), Some("Shelf"));
+        for other in [
+            "a todo app",
+            "an app to track my habits",
+            "not react, a plain blog",
+            "reactive charts dashboard",
+        ] {
+            let u = read(&[other]);
+            assert_ne!(u.brief.kind, Some(AppKind::React), "{other}");
+            assert_eq!(u.brief.stack, Some(Stack::Static), "{other}");
+        }
+    }
+
+    #[test]
+    fn a_later_message_switches_to_react_and_back() {
+        let u = read(&["a todo app", "actually, make it a react app"]);
+        assert_eq!((u.brief.kind, u.brief.stack), (Some(AppKind::React), Some(Stack::Node)));
+        let u = read(&["a react app for my habits", "actually, make it a blog instead"]);
+        assert_eq!((u.brief.kind, u.brief.stack), (Some(AppKind::Blog), Some(Stack::Static)));
     }
 
     #[test]

@@ -90,8 +90,8 @@ pub(super) fn proposal(
         )
     };
     let proposal = format!(
-        "{title}: {label} {styled}.{fields} Features: {will}.{not_built_line} Built as a static site in plain \
-         HTML, CSS and JavaScript.",
+        "{title}: {label} {styled}.{fields} Features: {will}.{not_built_line} {}",
+        built_as(kind),
         will = will.join("; "),
     );
 
@@ -109,9 +109,9 @@ pub(super) fn proposal(
     };
     let fields = if fields.is_empty() { String::new() } else { format!("{}\n", fields.trim_start()) };
     let response = format!(
-        "{opening}\n\n{title}: {label} {styled}.\n{fields}{list}{wont_list}\nIt will be a static site in plain \
-         HTML, CSS and JavaScript: quick to load and easy to host anywhere.\n\n{SHALL_I_PROCEED} Say \"proceed\" \
-         to start, or tell me what to change.",
+        "{opening}\n\n{title}: {label} {styled}.\n{fields}{list}{wont_list}\n{}\n\n{SHALL_I_PROCEED} Say \
+         \"proceed\" to start, or tell me what to change.",
+        what_it_is(kind),
     );
 
     let caveat = match not_built {
@@ -176,10 +176,34 @@ fn with_article(label: &str) -> String {
     format!("{} {label}", if vowel { "an" } else { "a" })
 }
 
-/// "recipe collection" for a collection of recipes; the kind's label otherwise.
+/// The plan's last sentence: what the app is built as.
+fn built_as(kind: AppKind) -> &'static str {
+    match kind {
+        AppKind::React => "Built as a React + Vite + TypeScript app, with component tests run by Vitest.",
+        _ => "Built as a static site in plain HTML, CSS and JavaScript.",
+    }
+}
+
+/// The chat's note on what the app will be.
+fn what_it_is(kind: AppKind) -> &'static str {
+    match kind {
+        AppKind::React => {
+            "It will be a React + Vite + TypeScript app, built and tested offline (Vitest and Testing Library \
+             check every feature above), then served as static files."
+        }
+        _ => "It will be a static site in plain HTML, CSS and JavaScript: quick to load and easy to host anywhere.",
+    }
+}
+
+/// "recipe collection" for a collection of recipes, "React app for your habits"; the kind's
+/// label otherwise.
 fn label(now: &Understanding, kind: AppKind) -> String {
     match &now.brief.collection {
         Some(c) if kind == AppKind::Collection => format!("{} collection", c.item),
+        _ if kind == AppKind::React => match super::collection::list_nouns(&now.brief.notes.join(". ")) {
+            (_, items) if items != "items" => format!("React app for your {items}"),
+            _ => "React list app".to_owned(),
+        },
         _ => kind_label(kind).to_owned(),
     }
 }
@@ -278,8 +302,10 @@ const NOT_BUILT_TOPICS: &[&str] = &[
 
 /// The answer by topic: where the data lives, syncing, other people, offline, privacy, hosting.
 fn topic_answer(kind: AppKind, not_built: &[(String, &'static str)], words: &Words) -> String {
-    let stores_locally =
-        matches!(kind, AppKind::Todo | AppKind::Notes | AppKind::Kanban | AppKind::Collection);
+    let stores_locally = matches!(
+        kind,
+        AppKind::Todo | AppKind::Notes | AppKind::Kanban | AppKind::Collection | AppKind::React
+    );
     let where_saved = if stores_locally {
         "Everything you add is saved in this browser's local storage, on this device only; nothing is sent anywhere."
     } else {
@@ -412,6 +438,7 @@ pub(super) fn kind_label(kind: AppKind) -> &'static str {
         AppKind::Blog => "blog",
         AppKind::Dashboard => "dashboard",
         AppKind::Collection => "collection app",
+        AppKind::React => "React app",
     }
 }
 
