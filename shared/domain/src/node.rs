@@ -22,7 +22,8 @@ pub const DEPENDENCY_SECTIONS: [&str; 4] =
 
 /// Lifecycle scripts npm runs on install; an app may not have them (the set is installed with
 /// `--ignore-scripts` and a build must not run code at install time).
-pub const INSTALL_SCRIPTS: [&str; 6] = ["preinstall", "install", "postinstall", "prepare", "preprepare", "postprepare"];
+pub const INSTALL_SCRIPTS: [&str; 6] =
+    ["preinstall", "install", "postinstall", "prepare", "preprepare", "postprepare"];
 
 /// The set's id: the first 16 hex digits of the sha256 of its lock. A fetched set lives in a
 /// dir of this name, so a changed set is fetched anew instead of mixing with an old one.
@@ -125,7 +126,11 @@ impl NodeSet {
     }
 
     /// Every entry of the lock for `name` at `version`, wherever it sits in the tree.
-    pub fn entries_of<'s>(&'s self, name: &'s str, version: &'s str) -> impl Iterator<Item = &'s NodePackage> {
+    pub fn entries_of<'s>(
+        &'s self,
+        name: &'s str,
+        version: &'s str,
+    ) -> impl Iterator<Item = &'s NodePackage> {
         self.packages.values().filter(move |p| p.name == name && p.version == version)
     }
 
@@ -134,8 +139,11 @@ impl NodeSet {
     pub fn resolve(&self, from: &str, dep: &str) -> Option<&NodePackage> {
         let mut base = from;
         loop {
-            let candidate =
-                if base.is_empty() { format!("node_modules/{dep}") } else { format!("{base}/node_modules/{dep}") };
+            let candidate = if base.is_empty() {
+                format!("node_modules/{dep}")
+            } else {
+                format!("{base}/node_modules/{dep}")
+            };
             if let Some(package) = self.packages.get(&candidate) {
                 return Some(package);
             }
@@ -151,7 +159,8 @@ impl NodeSet {
     /// the set leaves out are simply not there.
     pub fn closure<'a>(&self, roots: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
-        let mut queue: VecDeque<&NodePackage> = roots.into_iter().filter_map(|d| self.resolve("", d)).collect();
+        let mut queue: VecDeque<&NodePackage> =
+            roots.into_iter().filter_map(|d| self.resolve("", d)).collect();
         while let Some(package) = queue.pop_front() {
             if !seen.insert(package.path.clone()) {
                 continue;
@@ -195,7 +204,9 @@ fn read_entry(path: &str, entry: &Value) -> Option<NodePackage> {
         entry
             .get(key)
             .and_then(Value::as_object)
-            .map(|deps| deps.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+            .map(|deps| {
+                deps.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect()
+            })
             .unwrap_or_default()
     };
     let flag = |key: &str| entry.get(key).and_then(Value::as_bool).unwrap_or(false);
@@ -245,7 +256,8 @@ pub enum PackageJsonError {
 
 impl AppPackage {
     pub fn parse(text: &str) -> Result<AppPackage, PackageJsonError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| PackageJsonError::NotJson(e.to_string()))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| PackageJsonError::NotJson(e.to_string()))?;
         let Value::Object(raw) = value else {
             return Err(PackageJsonError::NotAnObject);
         };
@@ -266,7 +278,10 @@ impl AppPackage {
     }
 }
 
-fn string_map(raw: &Map<String, Value>, section: &'static str) -> Result<Vec<(String, String)>, PackageJsonError> {
+fn string_map(
+    raw: &Map<String, Value>,
+    section: &'static str,
+) -> Result<Vec<(String, String)>, PackageJsonError> {
     let Some(value) = raw.get(section) else {
         return Ok(Vec::new());
     };
@@ -533,7 +548,10 @@ mod set_tests {
         let hoisted = set.resolve("node_modules/react-dom", "scheduler").unwrap();
         assert_eq!(hoisted.path, "node_modules/scheduler");
         let from_deep = set
-            .resolve("node_modules/@tailwindcss/oxide-wasm32-wasi/node_modules/@napi-rs/wasm-runtime", "@emnapi/core")
+            .resolve(
+                "node_modules/@tailwindcss/oxide-wasm32-wasi/node_modules/@napi-rs/wasm-runtime",
+                "@emnapi/core",
+            )
             .unwrap();
         assert_eq!(from_deep.path, "node_modules/@tailwindcss/oxide-wasm32-wasi/node_modules/@emnapi/core");
         assert!(set.resolve("", "left-pad").is_none());
@@ -579,8 +597,9 @@ mod set_tests {
 
     #[test]
     fn the_lock_of_react_dom_holds_its_scheduler() {
-        let lock = lock_for(r#"{"name":"x","version":"1.0.0","dependencies":{"react":"^19","react-dom":"^19"}}"#)
-            .unwrap();
+        let lock =
+            lock_for(r#"{"name":"x","version":"1.0.0","dependencies":{"react":"^19","react-dom":"^19"}}"#)
+                .unwrap();
         let lock: Value = serde_json::from_str(&lock).unwrap();
         let packages = lock["packages"].as_object().unwrap();
         let paths: Vec<&str> = packages.keys().map(String::as_str).collect();
@@ -630,7 +649,11 @@ mod set_tests {
             repaired.dependencies.iter().map(|d| (d.name.as_str(), d.spec.as_str())).collect();
         assert_eq!(
             deps,
-            vec![("react", format!("^{react}").as_str()), ("react-dom", "^19"), ("vite", "git+https://example.com/vite.git")]
+            vec![
+                ("react", format!("^{react}").as_str()),
+                ("react-dom", "^19"),
+                ("vite", "git+https://example.com/vite.git")
+            ]
         );
         assert_eq!(repair.changes.len(), 2);
         assert!(repair.changes.iter().any(|c| c.contains("left-pad")));
