@@ -11,6 +11,8 @@ use nodejs_semver::{Range, Version};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::manifest::{normalise_path, GantryManifest, ManifestFile, Stack};
+
 /// The set's `package.json`: its top-level packages and their ranges.
 pub const SET_PACKAGE_JSON: &str = include_str!("../../node-deps/package.json");
 /// The set's `package-lock.json`: every package of the tree, pinned with its integrity hash.
@@ -432,6 +434,31 @@ pub fn lock_from(set: &NodeSet, package_json: &str) -> Result<String, LockError>
     Ok(text)
 }
 
+/// The app's files npm reads, at the root of a node manifest.
+pub const PACKAGE_JSON_PATH: &str = "package.json";
+pub const LOCK_PATH: &str = "package-lock.json";
+
+/// The root file at `path` of a manifest, however its path is spelt (`./package.json`).
+pub fn root_file<'m>(manifest: &'m GantryManifest, path: &str) -> Option<&'m ManifestFile> {
+    manifest.files.iter().find(|f| normalise_path(&f.path).is_ok_and(|p| p == path))
+}
+
+/// Gives a node manifest without `package-lock.json` the lock the set implies for its
+/// package.json, and says so. Any other manifest, or one whose package.json is broken or asks
+/// for what the set cannot give, is left as it is: the gate names what is wrong.
+pub fn add_lock(manifest: &mut GantryManifest) -> Option<String> {
+    if manifest.stack != Stack::Node || root_file(manifest, LOCK_PATH).is_some() {
+        return None;
+    }
+    let lock = lock_for(&root_file(manifest, PACKAGE_JSON_PATH)?.content).ok()?;
+    let packages = serde_json::from_str::<Value>(&lock)
+        .ok()
+        .and_then(|l| l.get("packages").and_then(Value::as_object).map(|p| p.len().saturating_sub(1)))
+        .unwrap_or_default();
+    manifest.files.push(ManifestFile { path: LOCK_PATH.to_owned(), content: lock });
+    Some(format!("wrote package-lock.json from the curated node set {} ({packages} packages)", set_id()))
+}
+
 /// What a repair of package.json changed, one sentence part per dependency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repair {
@@ -636,6 +663,38 @@ mod set_tests {
         ));
         let refused = lock_for(r#"{"dependencies":{"react":"^19","left-pad":"^1"}}"#).unwrap_err();
         assert_eq!(refused, LockError::NotInSet(vec!["left-pad@^1".to_owned()]));
+    }
+
+    fn node_manifest(package_json: &str) -> GantryManifest {
+        GantryManifest {
+            project_name: "tally".to_owned(),
+            stack: Stack::Node,
+            files: vec![ManifestFile { path: "./package.json".to_owned(), content: package_json.to_owned() }],
+            audit_command: "npm run build && npm test".to_owned(),
+            run_command: None,
+            output_dir: Some("dist".to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_lock_is_added_only_to_a_node_manifest_without_one_that_the_set_can_serve() {
+        let mut manifest = node_manifest(TALLY_PACKAGE_JSON);
+        let note = add_lock(&mut manifest).expect("a lock is written");
+        assert!(note.contains(&set_id()), "{note}");
+        assert_eq!(root_file(&manifest, LOCK_PATH).unwrap().content, lock_for(TALLY_PACKAGE_JSON).unwrap());
+        assert_eq!(add_lock(&mut manifest), None, "a manifest with a lock keeps it");
+        assert_eq!(manifest.files.len(), 2);
+
+        for mut untouched in [
+            node_manifest(r#"{"dependencies":{"left-pad":"^1"}}"#),
+            node_manifest("not json"),
+            GantryManifest { stack: Stack::Static, ..node_manifest(TALLY_PACKAGE_JSON) },
+            GantryManifest { files: Vec::new(), ..node_manifest(TALLY_PACKAGE_JSON) },
+        ] {
+            let before = untouched.clone();
+            assert_eq!(add_lock(&mut untouched), None);
+            assert_eq!(untouched, before);
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::manifest::{normalise_path, GantryManifest, ManifestFile};
+use crate::manifest::{GantryManifest, ManifestFile};
 use crate::node::{self, AppPackage, NodeSet, Shortfall};
 
 use super::rules::line_at;
@@ -20,8 +20,8 @@ pub(super) const LOCKFILE_MISMATCH: &str = "node.lockfile_mismatch";
 pub(super) const RULE_IDS: [&str; 6] =
     [PACKAGE_JSON, OUTSIDE_SET, VERSION_UNSATISFIED, SPECIFIER, INSTALL_SCRIPT, LOCKFILE_MISMATCH];
 
-const PACKAGE_FILE: &str = "package.json";
-const LOCK_FILE: &str = "package-lock.json";
+const PACKAGE_FILE: &str = node::PACKAGE_JSON_PATH;
+const LOCK_FILE: &str = node::LOCK_PATH;
 
 /// The registry npm resolves a plain version from, as a lock's `resolved` names it.
 const REGISTRY: &str = "https://registry.npmjs.org";
@@ -40,8 +40,7 @@ const SIMILAR: [(&[&str], &str); 9] = [
 ];
 
 pub(super) fn check(set: &NodeSet, manifest: &GantryManifest, out: &mut Collector) {
-    let at_root =
-        |name: &str| manifest.files.iter().find(|f| normalise_path(&f.path).is_ok_and(|path| path == name));
+    let at_root = |name: &str| node::root_file(manifest, name);
     let app = match at_root(PACKAGE_FILE) {
         None => {
             out.push(violation(
