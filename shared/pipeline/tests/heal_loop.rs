@@ -72,15 +72,26 @@ struct ScriptedBrain {
     draft: GantryManifest,
     heals: Mutex<VecDeque<GantryManifest>>,
     heal_calls: Mutex<usize>,
+    /// The report each heal was given.
+    reports: Mutex<Vec<BuildReport>>,
 }
 
 impl ScriptedBrain {
     fn new(draft: GantryManifest, heals: Vec<GantryManifest>) -> Arc<Self> {
-        Arc::new(Self { draft, heals: Mutex::new(heals.into()), heal_calls: Mutex::new(0) })
+        Arc::new(Self {
+            draft,
+            heals: Mutex::new(heals.into()),
+            heal_calls: Mutex::new(0),
+            reports: Mutex::new(Vec::new()),
+        })
     }
 
     fn heal_calls(&self) -> usize {
         *self.heal_calls.lock().unwrap()
+    }
+
+    fn reports(&self) -> Vec<BuildReport> {
+        self.reports.lock().unwrap().clone()
     }
 }
 
@@ -115,7 +126,8 @@ impl gantry_ports::Brain for ScriptedBrain {
         _previous: &GantryManifest,
         report: &BuildReport,
     ) -> PortResult<Draft> {
-        assert!(!report.passed, "heal is only asked after a failed build");
+        assert!(!report.passed, "heal is only asked after a failed build or a repairable refusal");
+        self.reports.lock().unwrap().push(report.clone());
         let call = {
             let mut calls = self.heal_calls.lock().unwrap();
             *calls += 1;
@@ -550,4 +562,144 @@ async fn links_inside_the_output_are_left_out_of_the_preview_and_the_evidence() 
         evidence::sha256_hex(b"<!doctype html><title>Hostile</title><h1>fixed</h1>\n")
     );
     assert_nowhere(&h, &secrets);
+}
+
+/// A node app whose package.json declares `dependencies` (JSON members) and whose audit checks
+/// that Gantry gave it a lock: the sandbox of this test has no dependency set to build with.
+fn node_app(dependencies: &str) -> GantryManifest {
+    let package_json = format!(
+        "{{\n  \"name\": \"tally\",\n  \"version\": \"0.1.0\",\n  \"scripts\": {{ \"build\": \"vite build\", \"test\": \"vitest run\" }},\n  \
+         \"dependencies\": {{ {dependencies} }},\n  \"devDependencies\": {{ \"vite\": \"^8\", \"vitest\": \"^4\" }}\n}}\n"
+    );
+    GantryManifest {
+        project_name: "tally".into(),
+        stack: Stack::Node,
+        files: vec![
+            ManifestFile { path: "package.json".into(), content: package_json },
+            ManifestFile { path: "src/main.tsx".into(), content: "console.log('tally');\n".into() },
+        ],
+        audit_command: "test -f package-lock.json && grep -q react-dom package-lock.json".into(),
+        run_command: None,
+        output_dir: None,
+    }
+}
+
+#[tokio::test]
+async fn a_dependency_outside_the_set_is_healed_and_the_healed_app_passes_the_gate() {
+    let outside = node_app(r#""react": "^19", "react-dom": "^19", "left-pad": "^1.3.0""#);
+    let repaired = node_app(r#""react": "^19", "react-dom": "^19""#);
+    let h = Harness::new(ScriptedBrain::new(outside, vec![repaired]));
+
+    let mission = h.run(false, false).await;
+
+    assert_eq!(mission.status, MissionStatus::Success, "{:?}", mission.error);
+    assert_eq!(mission.error, None);
+    assert_eq!(mission.heals, 1);
+    assert_eq!(h.builds(), vec![2], "the refused draft was never built");
+    assert_eq!(
+        h.steps(&mission.id).await,
+        vec![
+            (DraftStep, 1, Succeeded),
+            (PolicyStep, 1, Failed),
+            (Heal, 2, Succeeded),
+            (PolicyStep, 2, Succeeded),
+            (Build, 2, Succeeded),
+            (Evidence, 2, Succeeded),
+            (Finalize, 2, Succeeded),
+        ]
+    );
+    let refused = mission_step_detail(&h, &mission.id, PolicyStep, 1).await;
+    assert!(refused.contains("node.outside_set") && refused.contains("repairable"), "{refused}");
+    let healed = mission_step_detail(&h, &mission.id, Heal, 2).await;
+    assert!(healed.contains("wrote package-lock.json from the curated node set"), "{healed}");
+
+    // The heal was told what the gate refused, by package.
+    let reports = h.brain.reports();
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].is_policy_refusal());
+    assert!(
+        reports[0].log_tail.contains("POLICY [node.outside_set] package.json"),
+        "{}",
+        reports[0].log_tail
+    );
+    assert!(reports[0].log_tail.contains("`left-pad`"), "{}", reports[0].log_tail);
+
+    let pack = h.verified_pack(&mission.id);
+    assert_eq!(
+        kinds(&pack),
+        vec![
+            kind::CONSULTATION_APPROVED,
+            kind::MANIFEST,
+            kind::POLICY_VERDICT,
+            kind::HEAL,
+            kind::MANIFEST,
+            kind::POLICY_VERDICT,
+            kind::BUILD_REPORT,
+            kind::MISSION_FINAL,
+        ]
+    );
+    let verdicts = records(&pack, kind::POLICY_VERDICT);
+    assert_eq!(
+        (verdicts[0]["allowed"].clone(), verdicts[0]["repairable"].clone()),
+        (false.into(), true.into())
+    );
+    assert_eq!(verdicts[0]["violations"][0]["rule"], "node.outside_set");
+    assert_eq!(verdicts[0]["violations"][0]["repairable"], true);
+    assert_eq!(verdicts[1]["allowed"], true);
+    // The draft had deps outside the set, so no lock was written for it; the healed one got one.
+    let manifests = records(&pack, kind::MANIFEST);
+    assert!(manifests[0].get("lockfile").is_none());
+    assert_eq!(manifests[1]["lockfile"]["written_from_set"], gantry_domain::node::set_id());
+    assert_eq!(manifests[1]["files"], 3);
+}
+
+#[tokio::test]
+async fn a_content_violation_beside_a_repairable_one_is_blocked_without_a_heal() {
+    let mut app = node_app(r#""react": "^19", "react-dom": "^19", "left-pad": "^1.3.0""#);
+    app.files.push(ManifestFile { path: "scripts/clean.sh".into(), content: "#!/bin/sh\nrm -rf /\n".into() });
+    let h = Harness::new(ScriptedBrain::new(app, vec![node_app(r#""react": "^19""#)]));
+
+    let mission = h.run(true, true).await;
+
+    assert_eq!(mission.status, MissionStatus::Blocked, "{:?}", mission.error);
+    let reason = mission.error.clone().expect("a blocked mission says why");
+    assert!(reason.contains("content.rm_rf_root"), "{reason}");
+    assert_eq!(h.brain.heal_calls(), 0);
+    assert!(h.builds().is_empty());
+    assert_eq!(
+        h.steps(&mission.id).await,
+        vec![
+            (DraftStep, 1, Succeeded),
+            (PolicyStep, 1, Failed),
+            (Evidence, 1, Succeeded),
+            (Finalize, 1, Succeeded)
+        ]
+    );
+    let pack = h.verified_pack(&mission.id);
+    assert_eq!(records(&pack, kind::POLICY_VERDICT)[0]["repairable"], false);
+    assert_eq!(records(&pack, kind::MISSION_FINAL)[0]["status"], "BLOCKED");
+}
+
+#[tokio::test]
+async fn repairable_refusals_that_heals_do_not_repair_end_blocked_after_max_heals() {
+    let outside = || node_app(r#""react": "^19", "left-pad": "^1.3.0""#);
+    let heals = (0..MAX_HEALS).map(|_| outside()).collect();
+    let h = Harness::new(ScriptedBrain::new(outside(), heals));
+
+    let mission = h.run(false, false).await;
+
+    assert_eq!(mission.status, MissionStatus::Blocked, "{:?}", mission.error);
+    assert_eq!(h.brain.heal_calls(), MAX_HEALS as usize);
+    assert!(h.builds().is_empty());
+    let reason = mission.error.clone().expect("a blocked mission says why");
+    assert!(reason.contains("node.outside_set"), "{reason}");
+}
+
+async fn mission_step_detail(h: &Harness, id: &MissionId, name: StepName, attempt: u32) -> String {
+    let steps = h.store.steps(id).await.expect("steps");
+    steps
+        .into_iter()
+        .find(|s| s.name == name && s.attempt == attempt)
+        .and_then(|s| s.detail)
+        .unwrap_or_else(|| panic!("no {name:?} step of attempt {attempt} with a detail"))
 }
