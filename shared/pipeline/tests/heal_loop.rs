@@ -28,7 +28,7 @@ use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{EvidenceLog, LocalOrchestrator, Steps};
 use gantry_ports::{
     object_keys, BuildJob, BuildOutcome, BuildRunner, ConsultReply, DesignImage, Draft, ExecutionState,
-    MissionStore, Orchestrator, PortError, PortResult,
+    MissionStore, ObjectStore, Orchestrator, PortError, PortResult,
 };
 use gantry_sandbox::LocalBuildRunner;
 use StepName::{Build, Deploy, Draft as DraftStep, Evidence, Finalize, Heal, Policy as PolicyStep, Publish};
@@ -164,6 +164,7 @@ struct Harness {
     signer_key_id: String,
     runner: Arc<CountingRunner>,
     brain: Arc<ScriptedBrain>,
+    objects: Arc<FsObjectStore>,
     orchestrator: Arc<LocalOrchestrator>,
 }
 
@@ -185,6 +186,15 @@ impl Harness {
     }
 
     fn in_dir(dir: tempfile::TempDir, brain: Arc<ScriptedBrain>) -> Harness {
+        Harness::in_dir_with(dir, brain.clone(), brain)
+    }
+
+    /// The steps ask `steps_brain`; `brain` is the scripted one the test inspects.
+    fn in_dir_with(
+        dir: tempfile::TempDir,
+        brain: Arc<ScriptedBrain>,
+        steps_brain: Arc<dyn gantry_ports::Brain>,
+    ) -> Harness {
         let root = dir.path().canonicalize().expect("canonical tempdir");
         let secret = b"heal-loop-test-secret-0123456789".to_vec();
         let store = Arc::new(SqliteStore::open(&root.join("gantry.db")).expect("sqlite"));
@@ -197,10 +207,10 @@ impl Harness {
         let steps = Steps {
             store: store.clone(),
             objects: objects.clone(),
-            brain: brain.clone(),
+            brain: steps_brain,
             deployer: Arc::new(LocalDeployer::new(root.join("previews"), PUBLIC_BASE)),
             publisher: Arc::new(LocalGitPublisher::new(root.join("repos"))),
-            evidence: EvidenceLog { objects, evidence, signer },
+            evidence: EvidenceLog { objects: objects.clone(), evidence, signer },
             policy: Arc::new(test_policy()),
             build_io: BuildIo::Keys,
         };
@@ -209,11 +219,16 @@ impl Harness {
             attempts: Mutex::new(Vec::new()),
         });
         let orchestrator = LocalOrchestrator::new(steps, runner.clone()).expect("mission.asl.json loads");
-        Harness { _dir: dir, root, store, signer_key_id, runner, brain, orchestrator }
+        Harness { _dir: dir, root, store, signer_key_id, runner, brain, objects, orchestrator }
     }
 
     /// Creates a consented direct-build mission, runs it to the end and returns it.
     async fn run(&self, deploy: bool, publish: bool) -> Mission {
+        self.run_with(deploy, publish, None).await
+    }
+
+    /// Runs a mission as `run` does; with `given`, drafting takes that manifest as it is.
+    async fn run_with(&self, deploy: bool, publish: bool, given: Option<&GantryManifest>) -> Mission {
         let now = Utc::now();
         let mut mission = Mission::new(
             Subject::new("heal-loop-owner"),
@@ -223,6 +238,12 @@ impl Harness {
         );
         mission.deploy = deploy;
         mission.publish = publish;
+        if let Some(given) = given {
+            let key = object_keys::given_manifest(&mission.id);
+            let bytes = serde_json::to_vec(given).expect("manifest json");
+            self.objects.put(&key, &bytes, "application/json").await.expect("store the given manifest");
+            mission.manifest_key = Some(key);
+        }
         let turn = Turn { role: Role::User, content: "build a page, go ahead".into(), at: now };
         self.store.create(&mission, &[turn]).await.expect("create mission");
         let execution = self.orchestrator.start(&mission).await.expect("start");
@@ -693,6 +714,30 @@ async fn repairable_refusals_that_heals_do_not_repair_end_blocked_after_max_heal
     assert!(h.builds().is_empty());
     let reason = mission.error.clone().expect("a blocked mission says why");
     assert!(reason.contains("node.outside_set"), "{reason}");
+}
+
+#[tokio::test]
+async fn the_offline_brain_repairs_a_dependency_outside_the_set_and_the_repair_passes_the_gate() {
+    let given = node_app(r#""react": "^18.2.0", "react-dom": "^19", "moment": "^2.30.0""#);
+    let unused = ScriptedBrain::new(passing(), Vec::new());
+    let h = Harness::in_dir_with(
+        tempfile::tempdir().expect("tempdir"),
+        unused,
+        Arc::new(gantry_brain::OfflineBrain),
+    );
+
+    let mission = h.run_with(false, false, Some(&given)).await;
+
+    assert_eq!(mission.status, MissionStatus::Success, "{:?}", mission.error);
+    assert_eq!(h.builds(), vec![2]);
+    let healed = mission_step_detail(&h, &mission.id, Heal, 2).await;
+    assert!(healed.contains("removed moment") && healed.contains("set react from `^18.2.0`"), "{healed}");
+    let pack = h.verified_pack(&mission.id);
+    let verdicts = records(&pack, kind::POLICY_VERDICT);
+    let rules: Vec<&str> =
+        verdicts[0]["violations"].as_array().unwrap().iter().filter_map(|v| v["rule"].as_str()).collect();
+    assert_eq!(rules, vec!["node.outside_set", "node.version_unsatisfied"]);
+    assert_eq!(verdicts[1]["allowed"], true);
 }
 
 async fn mission_step_detail(h: &Harness, id: &MissionId, name: StepName, attempt: u32) -> String {
