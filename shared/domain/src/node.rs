@@ -353,7 +353,8 @@ impl Shortfall {
 }
 
 /// Checks one dependency against the set. Ranges follow npm (`^19`, `~5.9.0`, `>=4 <5`,
-/// `19 || 20`, `*`, ``); a pre-release satisfies only a range that names one of its version.
+/// `19 || 20`, `*`, the empty string); a pre-release satisfies only a range that names a
+/// pre-release of the same version.
 /// A value that is no range is a dist-tag: `latest` is the set's version, since the set is what
 /// every build installs; any other tag (`next`, `beta`) is unsatisfied.
 pub fn check(set: &NodeSet, name: &str, spec: &str) -> Option<Shortfall> {
@@ -382,6 +383,8 @@ pub enum LockError {
     PackageJson(#[from] PackageJsonError),
     #[error("the set cannot provide {}", .0.join(", "))]
     NotInSet(Vec<String>),
+    #[error("the lock could not be written: {0}")]
+    Write(String),
 }
 
 /// The `package-lock.json` (lockfileVersion 3) npm would write for an app of the set: the root
@@ -428,8 +431,8 @@ pub fn lock_from(set: &NodeSet, package_json: &str) -> Result<String, LockError>
     lock.insert("lockfileVersion".into(), Value::from(3));
     lock.insert("requires".into(), Value::Bool(true));
     lock.insert("packages".into(), Value::Object(packages));
-    let mut text = serde_json::to_string_pretty(&Value::Object(lock))
-        .map_err(|e| LockError::PackageJson(PackageJsonError::NotJson(e.to_string())))?;
+    let mut text =
+        serde_json::to_string_pretty(&Value::Object(lock)).map_err(|e| LockError::Write(e.to_string()))?;
     text.push('\n');
     Ok(text)
 }

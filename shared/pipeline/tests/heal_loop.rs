@@ -630,7 +630,10 @@ async fn a_dependency_outside_the_set_is_healed_and_the_healed_app_passes_the_ga
         ]
     );
     let refused = mission_step_detail(&h, &mission.id, PolicyStep, 1).await;
-    assert!(refused.contains("node.outside_set") && refused.contains("repairable"), "{refused}");
+    assert!(
+        refused.contains("node.outside_set") && refused.ends_with("repairable: a heal follows"),
+        "{refused}"
+    );
     let healed = mission_step_detail(&h, &mission.id, Heal, 2).await;
     assert!(healed.contains("wrote package-lock.json from the curated node set"), "{healed}");
 
@@ -713,7 +716,10 @@ async fn repairable_refusals_that_heals_do_not_repair_end_blocked_after_max_heal
     assert_eq!(h.brain.heal_calls(), MAX_HEALS as usize);
     assert!(h.builds().is_empty());
     let reason = mission.error.clone().expect("a blocked mission says why");
-    assert!(reason.contains("node.outside_set"), "{reason}");
+    assert!(
+        reason.contains("node.outside_set") && reason.ends_with("repairable, but no heals are left"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]

@@ -106,10 +106,12 @@ impl Steps {
                 .collect();
             format!("{} violation(s): {}", verdict.violations.len(), listed.join("; "))
         };
-        let detail = if verdict.repairable {
-            format!("{detail}; repairable, so the manifest goes to a heal while heals are left")
-        } else {
-            detail
+        // Wording only: the state machine's PolicyGate makes the same comparison and decides.
+        let heals_left = state.max_heals.is_some_and(|max| attempt <= max);
+        let detail = match (verdict.repairable, heals_left) {
+            (true, true) => format!("{detail}; repairable: a heal follows"),
+            (true, false) => format!("{detail}; repairable, but no heals are left"),
+            (false, _) => detail,
         };
         if !verdict.allowed {
             let reason = format!("blocked by policy: {detail}");
