@@ -309,3 +309,21 @@ fn the_verdict_carries_repairable() {
     let clean = serde_json::to_value(policy().evaluate(&with_package_json(clean_package_json()))).unwrap();
     assert_eq!(clean["repairable"], false);
 }
+
+#[test]
+fn a_lock_of_every_offered_package_passes_every_rule() {
+    // The set's hashes and names must not trip a content or secret rule.
+    let dependencies: Vec<String> =
+        node::set().offered_names().map(|name| format!("\"{name}\": \"*\"")).collect();
+    let package_json =
+        format!("{{\"name\": \"everything\", \"dependencies\": {{ {} }}}}", dependencies.join(", "));
+    let lock = lock_for(&package_json).expect("the set serves its own packages");
+    let lock_value: serde_json::Value = serde_json::from_str(&lock).unwrap();
+    let set_lock: serde_json::Value = serde_json::from_str(node::SET_LOCK).unwrap();
+    assert_eq!(
+        lock_value["packages"].as_object().unwrap().len(),
+        set_lock["packages"].as_object().unwrap().len(),
+        "every package of the set is reachable from what it offers"
+    );
+    assert_clean(&node_manifest(vec![("package.json", package_json), ("package-lock.json", lock)]));
+}
