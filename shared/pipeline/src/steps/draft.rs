@@ -30,7 +30,7 @@ impl Steps {
             }
         }
         self.record_approval(&state, &mission, design_image).await?;
-        let (manifest, provenance, detail): (GantryManifest, Value, String) = match &mission.manifest_key {
+        let (manifest, provenance, detail) = match &mission.manifest_key {
             Some(key) => {
                 let bytes = self
                     .objects
@@ -193,7 +193,9 @@ fn with_lock(
 ) -> (GantryManifest, Value, String) {
     match node::add_lock(&mut manifest) {
         Some(note) => {
-            provenance["lockfile"] = json!({"written_from_set": node::set_id(), "note": note});
+            if let Some(fields) = provenance.as_object_mut() {
+                fields.insert("lockfile".into(), json!({"written_from_set": node::set_id(), "note": note}));
+            }
             (manifest, provenance, format!("{detail}; {note}"))
         }
         None => (manifest, provenance, detail),
