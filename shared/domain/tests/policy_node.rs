@@ -218,23 +218,31 @@ fn a_shipped_lock_must_be_the_sets() {
     assert!(tampered[0].message.starts_with("`scheduler@"), "{}", tampered[0].message);
 
     let mut value: serde_json::Value = serde_json::from_str(&lock).unwrap();
-    value["packages"]["node_modules/left-pad"] = serde_json::json!({"version": "1.3.0", "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz"});
+    value["packages"]["node_modules/left-pad"] = serde_json::json!({"version": "1.3.0", "resolved": "https://registry.example/left-pad/-/left-pad-1.3.0.tgz"});
     let foreign = refused(serde_json::to_string_pretty(&value).unwrap());
     assert!(foreign[0].message.contains("does not hold `left-pad@1.3.0`"), "{}", foreign[0].message);
 
     let mut value: serde_json::Value = serde_json::from_str(&lock).unwrap();
-    value["packages"]["node_modules/scheduler"]["resolved"] = "https://example.com/scheduler.tgz".into();
-    assert!(refused(serde_json::to_string_pretty(&value).unwrap())[0].message.starts_with("`scheduler@"));
+    for resolved in [
+        "https://example.com/scheduler.tgz",
+        "https://registry.example/scheduler/-/scheduler-0.0.1.tgz",
+        "http://registry.example/scheduler/-/scheduler-{v}.tgz",
+    ] {
+        let version = value["packages"]["node_modules/scheduler"]["version"].as_str().unwrap().to_owned();
+        value["packages"]["node_modules/scheduler"]["resolved"] = resolved.replace("{v}", &version).into();
+        let found = refused(serde_json::to_string_pretty(&value).unwrap());
+        assert!(found[0].message.starts_with("`scheduler@"), "{resolved}: {found:?}");
+    }
 
     let mut value: serde_json::Value = serde_json::from_str(&lock).unwrap();
     value["packages"][""]["dependencies"]["react-dom"] = "^18".into();
     assert!(refused(serde_json::to_string_pretty(&value).unwrap())[0].message.contains("`react-dom`"));
 
-    // The registry's own URL for the set's version is what npm writes: it matches.
+    // A registry's tarball URL of the set's version is what npm writes: it matches.
     let mut value: serde_json::Value = serde_json::from_str(&lock).unwrap();
     let scheduler = value["packages"]["node_modules/scheduler"]["version"].as_str().unwrap().to_owned();
     value["packages"]["node_modules/scheduler"]["resolved"] =
-        format!("https://registry.npmjs.org/scheduler/-/scheduler-{scheduler}.tgz").into();
+        format!("https://registry.example/scheduler/-/scheduler-{scheduler}.tgz").into();
     assert_clean(&node_manifest(vec![
         ("package.json", clean.clone()),
         ("package-lock.json", serde_json::to_string_pretty(&value).unwrap()),

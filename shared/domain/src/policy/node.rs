@@ -23,9 +23,6 @@ pub(super) const RULE_IDS: [&str; 6] =
 const PACKAGE_FILE: &str = node::PACKAGE_JSON_PATH;
 const LOCK_FILE: &str = node::LOCK_PATH;
 
-/// The registry npm resolves a plain version from, as a lock's `resolved` names it.
-const REGISTRY: &str = "https://registry.npmjs.org";
-
 /// Popular packages outside the set, and what the set offers for the same purpose.
 const SIMILAR: [(&[&str], &str); 9] = [
     (&["react-router-dom", "@tanstack/react-router", "wouter"], "react-router"),
@@ -194,7 +191,7 @@ fn check_lock(set: &NodeSet, file: &ManifestFile, app: Option<&AppPackage>, out:
                 && match (resolved, package.resolved.as_deref()) {
                     (None, _) => true,
                     (Some(shipped), Some(ours)) => shipped == ours,
-                    (Some(shipped), None) => shipped == registry_url(name, version),
+                    (Some(shipped), None) => is_registry_tarball(shipped, name, version),
                 }
         });
         if !matches {
@@ -206,10 +203,12 @@ fn check_lock(set: &NodeSet, file: &ManifestFile, app: Option<&AppPackage>, out:
     }
 }
 
-/// Where the registry serves `name@version`.
-fn registry_url(name: &str, version: &str) -> String {
+/// Whether `url` is a registry's tarball of `name@version` (`https://<registry>/<name>/-/<base>-<version>.tgz`),
+/// as npm writes `resolved`. The host is not pinned: the integrity, which must match the set's,
+/// pins the content, and a build installs from the set, never from `resolved`.
+fn is_registry_tarball(url: &str, name: &str, version: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
-    format!("{REGISTRY}/{name}/-/{base}-{version}.tgz")
+    url.starts_with("https://") && url.ends_with(&format!("/{name}/-/{base}-{version}.tgz"))
 }
 
 /// The first dependency the lock's root entry and package.json do not agree on.
