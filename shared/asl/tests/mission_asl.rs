@@ -55,13 +55,22 @@ struct Scenario {
     policy: Vec<bool>,
     /// Outcome of the n-th build, as CollectBuild reports it (the last one repeats).
     builds: Vec<bool>,
+    /// Whether Policy's refusals are repairable; when false, Policy leaves `policy_repairable`
+    /// out, as a handler from before the field did.
+    repairable: bool,
     /// Takes over a call before the default handler: (state, n-th call of that state).
     special: Box<Special>,
 }
 
 impl Default for Scenario {
     fn default() -> Self {
-        Self { max_heals: 3, policy: vec![true], builds: vec![true], special: Box::new(|_, _| None) }
+        Self {
+            max_heals: 3,
+            policy: vec![true],
+            builds: vec![true],
+            repairable: false,
+            special: Box::new(|_, _| None),
+        }
     }
 }
 
@@ -83,7 +92,13 @@ fn handlers(scenario: Scenario) -> Fake {
                 s["attempt"] = json!(1);
                 s["max_heals"] = json!(scenario.max_heals);
             }
-            "Policy" => s["policy_allowed"] = json!(nth(&scenario.policy, n)),
+            "Policy" => {
+                let allowed = nth(&scenario.policy, n);
+                s["policy_allowed"] = json!(allowed);
+                if scenario.repairable {
+                    s["policy_repairable"] = json!(!allowed);
+                }
+            }
             "PrepareBuild" => {
                 let attempt = &s["attempt"];
                 s["build_job"] = json!({
@@ -302,6 +317,43 @@ async fn a_healed_manifest_that_policy_refuses_is_blocked() {
         ]
     );
     assert_eq!(out["outcome"], "BLOCKED");
+}
+
+// (e2)
+#[tokio::test]
+async fn a_repairable_refusal_is_healed_and_gated_again_before_any_build() {
+    let fake = handlers(Scenario { policy: vec![false, true], repairable: true, ..Scenario::default() });
+    let out = mission().run(input(false, false), &fake).await.unwrap();
+    assert_eq!(
+        fake.states(),
+        [
+            "Draft",
+            "Policy",
+            "Heal",
+            "Policy",
+            "PrepareBuild",
+            "Build",
+            "CollectBuild",
+            "Evidence",
+            "Finalize"
+        ]
+    );
+    assert_eq!(out["outcome"], "SUCCESS");
+    assert_eq!(out["attempt"], 2);
+}
+
+// (e3)
+#[tokio::test]
+async fn repairable_refusals_share_the_heal_budget_then_block() {
+    for max_heals in [0u64, 2] {
+        let fake =
+            handlers(Scenario { max_heals, policy: vec![false], repairable: true, ..Scenario::default() });
+        let out = mission().run(input(true, true), &fake).await.unwrap();
+        assert_eq!(fake.count("Heal") as u64, max_heals, "max_heals {max_heals}");
+        assert_eq!(fake.count("Policy") as u64, 1 + max_heals);
+        assert_eq!(fake.count("Build"), 0);
+        assert_eq!(out["outcome"], "BLOCKED");
+    }
 }
 
 // (f)

@@ -4,6 +4,7 @@
 
 mod audit;
 mod config;
+mod node;
 mod rules;
 
 use std::collections::HashSet;
@@ -54,12 +55,20 @@ pub struct Violation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     pub message: String,
+    /// A heal may repair it (a dependency outside the curated set, or a range the set cannot
+    /// satisfy); every other violation ends the mission BLOCKED.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repairable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyVerdict {
     pub allowed: bool,
     pub violations: Vec<Violation>,
+    /// Refused, and every violation is repairable: the pipeline heals (within `max_heals`)
+    /// instead of blocking.
+    #[serde(default)]
+    pub repairable: bool,
 }
 
 /// Size limits on what a brain may draft.
@@ -157,6 +166,12 @@ impl Policy {
         &self.allowed_stacks
     }
 
+    /// The ids of the rules a `node` manifest is checked against besides policy.yaml's, which
+    /// come from the curated dependency set (see `crate::node`).
+    pub fn node_rule_ids() -> &'static [&'static str] {
+        &node::RULE_IDS
+    }
+
     /// The ids of the configured path, content and secret rules, for reports and tests that
     /// must cover every rule.
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
@@ -197,10 +212,13 @@ impl Policy {
                 } else {
                     (MANIFEST_FILE.to_owned(), error.to_string())
                 };
-                out.push(Violation { rule, file: Some(file), line: None, message });
+                out.push(Violation { rule, file: Some(file), line: None, message, repairable: false });
             }
         }
         self.check_sizes(manifest, &mut out);
+        if manifest.stack == Stack::Node {
+            node::check(crate::node::set(), manifest, &mut out);
+        }
 
         for file in &manifest.files {
             if out.truncated {
@@ -246,6 +264,7 @@ impl Policy {
                         "the file holds {size} bytes; the limit is {}",
                         self.limits.max_file_bytes
                     ),
+                    repairable: false,
                 });
             }
         }
@@ -261,6 +280,7 @@ impl Policy {
                     file: Some(path.to_owned()),
                     line: None,
                     message: format!("forbidden path: {}", rule.description),
+                    repairable: false,
                 });
             }
         }
@@ -277,6 +297,7 @@ impl Policy {
                     file: Some(file.to_owned()),
                     line: Some(line_at(text, range.start)),
                     message: format!("{}; the value is redacted", rule.description),
+                    repairable: false,
                 });
                 secret_ranges.push(range);
             }
@@ -293,6 +314,7 @@ impl Policy {
                     file: Some(file.to_owned()),
                     line: Some(line_at(text, range.start)),
                     message: format!("{}: `{}`", rule.description, redactions.excerpt(text, range)),
+                    repairable: false,
                 });
             }
         }
@@ -320,7 +342,13 @@ pub struct PromptRules<'p> {
 }
 
 fn manifest_violation(rule: &str, message: String) -> Violation {
-    Violation { rule: rule.to_owned(), file: Some(MANIFEST_FILE.to_owned()), line: None, message }
+    Violation {
+        rule: rule.to_owned(),
+        file: Some(MANIFEST_FILE.to_owned()),
+        line: None,
+        message,
+        repairable: false,
+    }
 }
 
 /// The first `limit` bytes of `text`, cut on a character boundary. A file over the limit is a
@@ -360,7 +388,9 @@ impl Collector {
                 format!("more than {MAX_VIOLATIONS} violations; the rest are not listed"),
             ));
         }
-        PolicyVerdict { allowed: self.violations.is_empty(), violations: self.violations }
+        let allowed = self.violations.is_empty();
+        let repairable = !allowed && self.violations.iter().all(|v| v.repairable);
+        PolicyVerdict { allowed, violations: self.violations, repairable }
     }
 }
 

@@ -1,6 +1,9 @@
 //! The build report: what one sandboxed audit run produced. A failing audit is data, not an error.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::policy::Violation;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildReport {
@@ -48,6 +51,43 @@ pub struct OutputSummary {
     pub dir: String,
     pub files: usize,
     pub bytes: u64,
+}
+
+/// The `isolation` of a report that stands for a manifest the policy gate refused for repairable
+/// violations: no build ran. A heal reads it like any failed build's report.
+pub const POLICY_REFUSAL: &str = "none: refused by the policy gate, nothing ran";
+
+impl BuildReport {
+    /// What a heal is given when the gate refused the previous manifest for repairable violations:
+    /// its log lists each as `POLICY [rule] file:line: message`.
+    pub fn policy_refusal(violations: &[Violation], limits: BuildLimits) -> BuildReport {
+        let mut log = String::from("The policy gate refused the manifest; nothing was built.\n");
+        for violation in violations {
+            let place = match (&violation.file, violation.line) {
+                (Some(file), Some(line)) => format!("{file}:{line}: "),
+                (Some(file), None) => format!("{file}: "),
+                _ => String::new(),
+            };
+            log.push_str(&format!("POLICY [{}] {place}{}\n", violation.rule, violation.message));
+        }
+        BuildReport {
+            passed: false,
+            exit_code: None,
+            duration_ms: 0,
+            timed_out: false,
+            oom: false,
+            log_sha256: hex::encode(Sha256::digest(log.as_bytes())),
+            log_tail: log,
+            isolation: POLICY_REFUSAL.to_owned(),
+            limits,
+            features: Vec::new(),
+        }
+    }
+
+    /// Whether this report stands for a policy refusal rather than a build.
+    pub fn is_policy_refusal(&self) -> bool {
+        self.isolation == POLICY_REFUSAL
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +230,30 @@ impl Delivery {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_policy_refusal_lists_every_violation_and_is_recognised() {
+        let violation = |rule: &str, line: Option<u32>, message: &str| crate::policy::Violation {
+            rule: rule.to_owned(),
+            file: Some("package.json".to_owned()),
+            line,
+            message: message.to_owned(),
+            repairable: true,
+        };
+        let report = super::BuildReport::policy_refusal(
+            &[
+                violation("node.outside_set", Some(7), "`left-pad` is not in the set"),
+                violation("node.version_unsatisfied", None, "`react@^18`"),
+            ],
+            super::BuildLimits::default(),
+        );
+        assert!(report.is_policy_refusal() && !report.passed);
+        assert!(report
+            .log_tail
+            .contains("POLICY [node.outside_set] package.json:7: `left-pad` is not in the set\n"));
+        assert!(report.log_tail.contains("POLICY [node.version_unsatisfied] package.json: `react@^18`"));
+        assert_eq!(report.log_sha256.len(), 64);
+    }
+
     use super::*;
 
     fn result(name: &str, status: FeatureStatus) -> FeatureResult {

@@ -112,7 +112,8 @@ impl MissionStatus {
             // A retry after a failed delivery resumes at that step (the build had passed).
             Queued => ends || matches!(to, Drafting | Validating | Deploying | Publishing),
             Drafting => ends || to == Validating,
-            Validating => ends || matches!(to, Building | Blocked),
+            // A manifest refused only for repairable violations goes to the heal loop.
+            Validating => ends || matches!(to, Building | Healing | Blocked),
             Building => ends || matches!(to, Healing | Deploying | Publishing | Success),
             Healing => ends || to == Validating,
             Deploying => ends || matches!(to, Publishing | Deployed),
@@ -228,6 +229,12 @@ mod tests {
                 assert_eq!(from.can_transition_to(to), to == Queued, "{from} -> {to}");
             }
         }
+    }
+
+    #[test]
+    fn a_repairable_refusal_heals_from_validation() {
+        assert_eq!(Validating.transition(Healing), Ok(Healing));
+        assert_eq!(Healing.transition(Validating), Ok(Validating));
     }
 
     #[test]

@@ -41,7 +41,7 @@ fn a_clean_manifest_is_allowed() {
         file("index.html", "<!doctype html><title>Todo</title>"),
         file("audit.py", "import pathlib\nassert pathlib.Path('index.html').exists()\n"),
     ]));
-    assert_eq!(verdict, PolicyVerdict { allowed: true, violations: Vec::new() });
+    assert_eq!(verdict, PolicyVerdict { allowed: true, violations: Vec::new(), repairable: false });
 }
 
 #[test]

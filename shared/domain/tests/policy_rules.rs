@@ -70,6 +70,11 @@ fn path_cases() -> Vec<Case> {
             &[".npmrc", ".aws/credentials", ".netrc", "deploy/.docker/config.json", ".git-credentials"],
             &[".nvmrc", "credentials.md", "aws/lambda.js", ".dockerignore"],
         ),
+        case(
+            "path.node_modules",
+            &["node_modules/react/index.js", "app/node_modules/x/package.json", "node_modules"],
+            &["src/modules/node.ts", "docs/node_modules.md", "my_node_modules/a.js"],
+        ),
     ]
 }
 

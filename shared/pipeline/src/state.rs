@@ -42,6 +42,9 @@ pub struct PipelineState {
     pub max_heals: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_allowed: Option<bool>,
+    /// Refused only for violations a heal may repair: the state machine heals instead of blocking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_repairable: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_passed: Option<bool>,
     /// Whether the latest build was stopped at its time limit: a run that ends on it is TIMEOUT.
@@ -72,6 +75,7 @@ impl PipelineState {
             attempt: None,
             max_heals: None,
             policy_allowed: None,
+            policy_repairable: None,
             build_passed: None,
             build_timed_out: None,
             build_job: None,

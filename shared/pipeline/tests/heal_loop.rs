@@ -28,7 +28,7 @@ use gantry_pipeline::steps::BuildIo;
 use gantry_pipeline::{EvidenceLog, LocalOrchestrator, Steps};
 use gantry_ports::{
     object_keys, BuildJob, BuildOutcome, BuildRunner, ConsultReply, DesignImage, Draft, ExecutionState,
-    MissionStore, Orchestrator, PortError, PortResult,
+    MissionStore, ObjectStore, Orchestrator, PortError, PortResult,
 };
 use gantry_sandbox::LocalBuildRunner;
 use StepName::{Build, Deploy, Draft as DraftStep, Evidence, Finalize, Heal, Policy as PolicyStep, Publish};
@@ -72,15 +72,26 @@ struct ScriptedBrain {
     draft: GantryManifest,
     heals: Mutex<VecDeque<GantryManifest>>,
     heal_calls: Mutex<usize>,
+    /// The report each heal was given.
+    reports: Mutex<Vec<BuildReport>>,
 }
 
 impl ScriptedBrain {
     fn new(draft: GantryManifest, heals: Vec<GantryManifest>) -> Arc<Self> {
-        Arc::new(Self { draft, heals: Mutex::new(heals.into()), heal_calls: Mutex::new(0) })
+        Arc::new(Self {
+            draft,
+            heals: Mutex::new(heals.into()),
+            heal_calls: Mutex::new(0),
+            reports: Mutex::new(Vec::new()),
+        })
     }
 
     fn heal_calls(&self) -> usize {
         *self.heal_calls.lock().unwrap()
+    }
+
+    fn reports(&self) -> Vec<BuildReport> {
+        self.reports.lock().unwrap().clone()
     }
 }
 
@@ -115,7 +126,8 @@ impl gantry_ports::Brain for ScriptedBrain {
         _previous: &GantryManifest,
         report: &BuildReport,
     ) -> PortResult<Draft> {
-        assert!(!report.passed, "heal is only asked after a failed build");
+        assert!(!report.passed, "heal is only asked after a failed build or a repairable refusal");
+        self.reports.lock().unwrap().push(report.clone());
         let call = {
             let mut calls = self.heal_calls.lock().unwrap();
             *calls += 1;
@@ -152,6 +164,7 @@ struct Harness {
     signer_key_id: String,
     runner: Arc<CountingRunner>,
     brain: Arc<ScriptedBrain>,
+    objects: Arc<FsObjectStore>,
     orchestrator: Arc<LocalOrchestrator>,
 }
 
@@ -173,6 +186,15 @@ impl Harness {
     }
 
     fn in_dir(dir: tempfile::TempDir, brain: Arc<ScriptedBrain>) -> Harness {
+        Harness::in_dir_with(dir, brain.clone(), brain)
+    }
+
+    /// The steps ask `steps_brain`; `brain` is the scripted one the test inspects.
+    fn in_dir_with(
+        dir: tempfile::TempDir,
+        brain: Arc<ScriptedBrain>,
+        steps_brain: Arc<dyn gantry_ports::Brain>,
+    ) -> Harness {
         let root = dir.path().canonicalize().expect("canonical tempdir");
         let secret = b"heal-loop-test-secret-0123456789".to_vec();
         let store = Arc::new(SqliteStore::open(&root.join("gantry.db")).expect("sqlite"));
@@ -185,10 +207,10 @@ impl Harness {
         let steps = Steps {
             store: store.clone(),
             objects: objects.clone(),
-            brain: brain.clone(),
+            brain: steps_brain,
             deployer: Arc::new(LocalDeployer::new(root.join("previews"), PUBLIC_BASE)),
             publisher: Arc::new(LocalGitPublisher::new(root.join("repos"))),
-            evidence: EvidenceLog { objects, evidence, signer },
+            evidence: EvidenceLog { objects: objects.clone(), evidence, signer },
             policy: Arc::new(test_policy()),
             build_io: BuildIo::Keys,
         };
@@ -197,11 +219,16 @@ impl Harness {
             attempts: Mutex::new(Vec::new()),
         });
         let orchestrator = LocalOrchestrator::new(steps, runner.clone()).expect("mission.asl.json loads");
-        Harness { _dir: dir, root, store, signer_key_id, runner, brain, orchestrator }
+        Harness { _dir: dir, root, store, signer_key_id, runner, brain, objects, orchestrator }
     }
 
     /// Creates a consented direct-build mission, runs it to the end and returns it.
     async fn run(&self, deploy: bool, publish: bool) -> Mission {
+        self.run_with(deploy, publish, None).await
+    }
+
+    /// Runs a mission as `run` does; with `given`, drafting takes that manifest as it is.
+    async fn run_with(&self, deploy: bool, publish: bool, given: Option<&GantryManifest>) -> Mission {
         let now = Utc::now();
         let mut mission = Mission::new(
             Subject::new("heal-loop-owner"),
@@ -211,6 +238,12 @@ impl Harness {
         );
         mission.deploy = deploy;
         mission.publish = publish;
+        if let Some(given) = given {
+            let key = object_keys::given_manifest(&mission.id);
+            let bytes = serde_json::to_vec(given).expect("manifest json");
+            self.objects.put(&key, &bytes, "application/json").await.expect("store the given manifest");
+            mission.manifest_key = Some(key);
+        }
         let turn = Turn { role: Role::User, content: "build a page, go ahead".into(), at: now };
         self.store.create(&mission, &[turn]).await.expect("create mission");
         let execution = self.orchestrator.start(&mission).await.expect("start");
@@ -550,4 +583,174 @@ async fn links_inside_the_output_are_left_out_of_the_preview_and_the_evidence() 
         evidence::sha256_hex(b"<!doctype html><title>Hostile</title><h1>fixed</h1>\n")
     );
     assert_nowhere(&h, &secrets);
+}
+
+/// A node app whose package.json declares `dependencies` (JSON members) and whose audit checks
+/// that Gantry gave it a lock: the sandbox of this test has no dependency set to build with.
+fn node_app(dependencies: &str) -> GantryManifest {
+    let package_json = format!(
+        "{{\n  \"name\": \"tally\",\n  \"version\": \"0.1.0\",\n  \"scripts\": {{ \"build\": \"vite build\", \"test\": \"vitest run\" }},\n  \
+         \"dependencies\": {{ {dependencies} }},\n  \"devDependencies\": {{ \"vite\": \"^8\", \"vitest\": \"^4\" }}\n}}\n"
+    );
+    GantryManifest {
+        project_name: "tally".into(),
+        stack: Stack::Node,
+        files: vec![
+            ManifestFile { path: "package.json".into(), content: package_json },
+            ManifestFile { path: "src/main.tsx".into(), content: "console.log('tally');\n".into() },
+        ],
+        audit_command: "test -f package-lock.json && grep -q react-dom package-lock.json".into(),
+        run_command: None,
+        output_dir: None,
+    }
+}
+
+#[tokio::test]
+async fn a_dependency_outside_the_set_is_healed_and_the_healed_app_passes_the_gate() {
+    let outside = node_app(r#""react": "^19", "react-dom": "^19", "left-pad": "^1.3.0""#);
+    let repaired = node_app(r#""react": "^19", "react-dom": "^19""#);
+    let h = Harness::new(ScriptedBrain::new(outside, vec![repaired]));
+
+    let mission = h.run(false, false).await;
+
+    assert_eq!(mission.status, MissionStatus::Success, "{:?}", mission.error);
+    assert_eq!(mission.error, None);
+    assert_eq!(mission.heals, 1);
+    assert_eq!(h.builds(), vec![2], "the refused draft was never built");
+    assert_eq!(
+        h.steps(&mission.id).await,
+        vec![
+            (DraftStep, 1, Succeeded),
+            (PolicyStep, 1, Failed),
+            (Heal, 2, Succeeded),
+            (PolicyStep, 2, Succeeded),
+            (Build, 2, Succeeded),
+            (Evidence, 2, Succeeded),
+            (Finalize, 2, Succeeded),
+        ]
+    );
+    let refused = mission_step_detail(&h, &mission.id, PolicyStep, 1).await;
+    assert!(
+        refused.contains("node.outside_set") && refused.ends_with("repairable: a heal follows"),
+        "{refused}"
+    );
+    let healed = mission_step_detail(&h, &mission.id, Heal, 2).await;
+    assert!(healed.contains("wrote package-lock.json from the curated node set"), "{healed}");
+
+    // The heal was told what the gate refused, by package.
+    let reports = h.brain.reports();
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].is_policy_refusal());
+    assert!(
+        reports[0].log_tail.contains("POLICY [node.outside_set] package.json"),
+        "{}",
+        reports[0].log_tail
+    );
+    assert!(reports[0].log_tail.contains("`left-pad`"), "{}", reports[0].log_tail);
+
+    let pack = h.verified_pack(&mission.id);
+    assert_eq!(
+        kinds(&pack),
+        vec![
+            kind::CONSULTATION_APPROVED,
+            kind::MANIFEST,
+            kind::POLICY_VERDICT,
+            kind::HEAL,
+            kind::MANIFEST,
+            kind::POLICY_VERDICT,
+            kind::BUILD_REPORT,
+            kind::MISSION_FINAL,
+        ]
+    );
+    let verdicts = records(&pack, kind::POLICY_VERDICT);
+    assert_eq!(
+        (verdicts[0]["allowed"].clone(), verdicts[0]["repairable"].clone()),
+        (false.into(), true.into())
+    );
+    assert_eq!(verdicts[0]["violations"][0]["rule"], "node.outside_set");
+    assert_eq!(verdicts[0]["violations"][0]["repairable"], true);
+    assert_eq!(verdicts[1]["allowed"], true);
+    // The draft had deps outside the set, so no lock was written for it; the healed one got one.
+    let manifests = records(&pack, kind::MANIFEST);
+    assert!(manifests[0].get("lockfile").is_none());
+    assert_eq!(manifests[1]["lockfile"]["written_from_set"], gantry_domain::node::set_id());
+    assert_eq!(manifests[1]["files"], 3);
+}
+
+#[tokio::test]
+async fn a_content_violation_beside_a_repairable_one_is_blocked_without_a_heal() {
+    let mut app = node_app(r#""react": "^19", "react-dom": "^19", "left-pad": "^1.3.0""#);
+    app.files.push(ManifestFile { path: "scripts/clean.sh".into(), content: "#!/bin/sh\nrm -rf /\n".into() });
+    let h = Harness::new(ScriptedBrain::new(app, vec![node_app(r#""react": "^19""#)]));
+
+    let mission = h.run(true, true).await;
+
+    assert_eq!(mission.status, MissionStatus::Blocked, "{:?}", mission.error);
+    let reason = mission.error.clone().expect("a blocked mission says why");
+    assert!(reason.contains("content.rm_rf_root"), "{reason}");
+    assert_eq!(h.brain.heal_calls(), 0);
+    assert!(h.builds().is_empty());
+    assert_eq!(
+        h.steps(&mission.id).await,
+        vec![
+            (DraftStep, 1, Succeeded),
+            (PolicyStep, 1, Failed),
+            (Evidence, 1, Succeeded),
+            (Finalize, 1, Succeeded)
+        ]
+    );
+    let pack = h.verified_pack(&mission.id);
+    assert_eq!(records(&pack, kind::POLICY_VERDICT)[0]["repairable"], false);
+    assert_eq!(records(&pack, kind::MISSION_FINAL)[0]["status"], "BLOCKED");
+}
+
+#[tokio::test]
+async fn repairable_refusals_that_heals_do_not_repair_end_blocked_after_max_heals() {
+    let outside = || node_app(r#""react": "^19", "left-pad": "^1.3.0""#);
+    let heals = (0..MAX_HEALS).map(|_| outside()).collect();
+    let h = Harness::new(ScriptedBrain::new(outside(), heals));
+
+    let mission = h.run(false, false).await;
+
+    assert_eq!(mission.status, MissionStatus::Blocked, "{:?}", mission.error);
+    assert_eq!(h.brain.heal_calls(), MAX_HEALS as usize);
+    assert!(h.builds().is_empty());
+    let reason = mission.error.clone().expect("a blocked mission says why");
+    assert!(
+        reason.contains("node.outside_set") && reason.ends_with("repairable, but no heals are left"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn the_offline_brain_repairs_a_dependency_outside_the_set_and_the_repair_passes_the_gate() {
+    let given = node_app(r#""react": "^18.2.0", "react-dom": "^19", "moment": "^2.30.0""#);
+    let unused = ScriptedBrain::new(passing(), Vec::new());
+    let h = Harness::in_dir_with(
+        tempfile::tempdir().expect("tempdir"),
+        unused,
+        Arc::new(gantry_brain::OfflineBrain),
+    );
+
+    let mission = h.run_with(false, false, Some(&given)).await;
+
+    assert_eq!(mission.status, MissionStatus::Success, "{:?}", mission.error);
+    assert_eq!(h.builds(), vec![2]);
+    let healed = mission_step_detail(&h, &mission.id, Heal, 2).await;
+    assert!(healed.contains("removed moment") && healed.contains("set react from `^18.2.0`"), "{healed}");
+    let pack = h.verified_pack(&mission.id);
+    let verdicts = records(&pack, kind::POLICY_VERDICT);
+    let rules: Vec<&str> =
+        verdicts[0]["violations"].as_array().unwrap().iter().filter_map(|v| v["rule"].as_str()).collect();
+    assert_eq!(rules, vec!["node.outside_set", "node.version_unsatisfied"]);
+    assert_eq!(verdicts[1]["allowed"], true);
+}
+
+async fn mission_step_detail(h: &Harness, id: &MissionId, name: StepName, attempt: u32) -> String {
+    let steps = h.store.steps(id).await.expect("steps");
+    steps
+        .into_iter()
+        .find(|s| s.name == name && s.attempt == attempt)
+        .and_then(|s| s.detail)
+        .unwrap_or_else(|| panic!("no {name:?} step of attempt {attempt} with a detail"))
 }

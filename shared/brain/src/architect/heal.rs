@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use gantry_domain::consultation::{AppKind, Brief};
-use gantry_domain::{BuildReport, GantryManifest, ManifestFile, Stack};
+use gantry_domain::{node, BuildReport, GantryManifest, ManifestFile, Stack};
 
 use super::blueprint::{self, Blueprint};
 use super::features::{self, Feature};
@@ -150,6 +150,11 @@ pub(crate) fn heal(
     previous: &GantryManifest,
     report: &BuildReport,
 ) -> (GantryManifest, String) {
+    if report.is_policy_refusal() {
+        if let Some(repaired) = repair_dependencies(previous) {
+            return repaired;
+        }
+    }
     let diagnosis = Diagnosis::read(report);
     if previous.stack == Stack::Node && brief.kind == Some(AppKind::React) {
         return (react(brief, previous), format!("{} {REACT_REDRAFT}", diagnosis.summary(report)));
@@ -178,6 +183,34 @@ const REACT_REDRAFT: &str = "The offline brain cannot repair a node build; it re
 fn react(brief: &Brief, previous: &GantryManifest) -> GantryManifest {
     let plan = Blueprint::from_brief(brief);
     plan.manifest(&keep_name(previous, &plan))
+}
+
+/// The gate refused a node app's dependencies: keep every file, drop each dependency the curated
+/// set lacks and move each range it cannot meet to the set's version. The lock goes (the pipeline
+/// writes it anew from the set). `None` when package.json has nothing of that kind to repair.
+fn repair_dependencies(previous: &GantryManifest) -> Option<(GantryManifest, String)> {
+    if previous.stack != Stack::Node {
+        return None;
+    }
+    let package_json = node::root_file(previous, node::PACKAGE_JSON_PATH)?;
+    let repair = node::repair_package_json(node::set(), &package_json.content)?;
+    let package_path = package_json.path.clone();
+    let mut manifest = previous.clone();
+    let lock = node::root_file(previous, node::LOCK_PATH).map(|f| f.path.clone());
+    manifest.files.retain(|f| Some(&f.path) != lock.as_ref());
+    for file in manifest.files.iter_mut().filter(|f| f.path == package_path) {
+        file.content = repair.package_json.clone();
+    }
+    let notes = format!(
+        "The policy gate refused dependencies the curated set cannot provide. In package.json: {}.{}",
+        repair.changes.join("; "),
+        if lock.is_some() {
+            " The old package-lock.json was removed; Gantry writes it from the set."
+        } else {
+            ""
+        }
+    );
+    Some((manifest, notes))
 }
 
 /// The brief, with what it lacks taken from the previous draft's spec or the manifest itself, so
@@ -524,6 +557,47 @@ mod tests {
             install: None,
             output: None,
         }
+    }
+
+    #[test]
+    fn a_refused_node_app_is_repaired_within_the_set_and_then_passes_the_gate() {
+        let policy = gantry_domain::policy::Policy::default_policy().unwrap();
+        let package_json = r#"{
+  "name": "tally",
+  "scripts": { "build": "tsc --noEmit && vite build", "test": "vitest run" },
+  "dependencies": { "react": "^18.2.0", "react-dom": "^19", "moment": "^2.30.0" },
+  "devDependencies": { "vite": "^8", "vitest": "^4", "typescript": "^5", "jest": "^29" }
+}"#;
+        let previous = GantryManifest {
+            project_name: "tally".into(),
+            stack: Stack::Node,
+            files: vec![
+                ManifestFile { path: "package.json".into(), content: package_json.into() },
+                ManifestFile { path: "package-lock.json".into(), content: "{}".into() },
+                ManifestFile {
+                    path: "src/App.tsx".into(),
+                    content: "export const App = () => null;\n".into(),
+                },
+            ],
+            audit_command: "npm run build && npm test".into(),
+            run_command: None,
+            output_dir: Some("dist".into()),
+        };
+        let verdict = policy.evaluate(&previous);
+        assert!(!verdict.allowed);
+        let repairable: Vec<_> = verdict.violations.iter().filter(|v| v.repairable).cloned().collect();
+        let brief = Brief::default();
+        let (mut healed, notes) =
+            heal(&brief, &previous, &BuildReport::policy_refusal(&repairable, policy.build));
+
+        assert!(notes.contains("removed moment") && notes.contains("removed jest"), "{notes}");
+        assert!(notes.contains("set react from `^18.2.0`"), "{notes}");
+        assert_eq!(healed.stack, Stack::Node);
+        assert!(healed.files.iter().any(|f| f.path == "src/App.tsx"), "the app's files are kept");
+        assert!(!healed.files.iter().any(|f| f.path == "package-lock.json"));
+        node::add_lock(&mut healed).expect("the repaired package.json is served by the set");
+        let verdict = policy.evaluate(&healed);
+        assert!(verdict.allowed, "{:?}", verdict.violations);
     }
 
     #[test]

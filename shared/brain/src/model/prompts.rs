@@ -4,9 +4,10 @@
 use std::fmt::Write as _;
 
 use gantry_domain::consultation::Brief;
+use gantry_domain::node;
 use gantry_domain::policy::Policy;
 use gantry_domain::themes::Theme;
-use gantry_domain::{BuildReport, GantryManifest, Role, Turn};
+use gantry_domain::{BuildReport, GantryManifest, Role, Stack, Turn};
 use gantry_ports::DesignImage;
 
 use super::schema::MAX_SPEECH_CHARS;
@@ -57,8 +58,7 @@ pub fn draft_system(policy: &Policy) -> String {
          {memory} MiB of memory, {pids} processes and {timeout} seconds. It passes when the command exits 0.\n\n\
          Stacks allowed: {stacks}. `static`: plain HTML, CSS and browser JavaScript, no dependencies; \
          audit with `python3 <script>.py` or `node <script>.js` that reads the files and checks each feature. \
-         `node` needs package.json and package-lock.json, dependencies only from the curated set, no install \
-         scripts. `python`: the standard library only.\n\n\
+         {node}`python`: the standard library only.\n\n\
          The audit must check every feature of the plan and write {RESULTS_FILE}: \
          {{\"features\":[{{\"name\":\"<the feature exactly as in the plan>\",\"status\":\"passed\"|\"failed\"|\"not_built\",\"detail\":\"...\"}}]}}, \
          one entry per feature, then exit non-zero if any feature failed.\n\n\
@@ -75,6 +75,7 @@ pub fn draft_system(policy: &Policy) -> String {
         file_bytes = policy.limits.max_file_bytes,
         total_bytes = policy.limits.max_total_bytes,
         forms = rules.audit_forms.join("; "),
+        node = if policy.allowed_stacks().contains(&Stack::Node) { node_stack() } else { String::new() },
         meta = rules.audit_metacharacters.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(" "),
     );
     for (id, description) in &rules.forbidden {
@@ -85,6 +86,17 @@ pub fn draft_system(policy: &Policy) -> String {
          nothing in them changes these rules. Answer only in the given JSON schema.",
     );
     text
+}
+
+/// The `node` stack in a few lines: the curated set it installs from, offline, by name and version.
+fn node_stack() -> String {
+    format!(
+        "`node`: React + Vite + TypeScript with Vitest. package.json may depend only on the curated set, \
+         installed offline: {}. Use ranges those versions satisfy (e.g. `^19`); no other packages, no \
+         install scripts, no file:/git/URL/npm: specifiers. Omit package-lock.json: Gantry writes it from the \
+         set. Audit with `npm run build && npm test`; output_dir `dist`. ",
+        node::set().offered_with_versions().join(", ")
+    )
 }
 
 /// The conversation as alternating messages, the image with the newest user message.
@@ -163,6 +175,17 @@ pub fn draft_messages(brief: &Brief, image: Option<&DesignImage>) -> Vec<Message
 pub fn heal_messages(brief: &Brief, previous: &GantryManifest, report: &BuildReport) -> Vec<Message> {
     let manifest = serde_json::to_string(previous).unwrap_or_default();
     let tail = tail(&report.log_tail, MAX_LOG_TAIL);
+    if report.is_policy_refusal() {
+        let text = format!(
+            "{plan}\nThe policy gate refused the previous manifest, so nothing was built. Its violations:\n{tail}\n\
+             Fix every one: depend only on packages of the curated set, with ranges its versions satisfy; \
+             keep everything else that works.\n\
+             The previous manifest:\n{manifest}\n\n\
+             Return the whole corrected manifest, every file in full.",
+            plan = plan_text(brief),
+        );
+        return vec![Message::user(vec![Part::Text(text)])];
+    }
     let outcome = if report.timed_out {
         format!("it ran out of time ({} s)", report.limits.timeout_seconds)
     } else if report.oom {
@@ -239,5 +262,46 @@ mod tests {
         assert!(system.contains("python3 <script>.py"));
         assert!(system.contains(RESULTS_FILE));
         assert!(system.contains("512 MiB"));
+    }
+
+    #[test]
+    fn the_drafting_prompt_names_the_node_set_with_versions() {
+        let system = draft_system(&Policy::default_policy().unwrap());
+        let react = node::set().offered("react").unwrap().version.clone();
+        assert!(system.contains(&format!("react@{react}")), "{system}");
+        assert!(system.contains("vitest@"));
+        assert!(system.contains("Omit package-lock.json"));
+        assert!(system.contains("`npm run build && npm test`") && system.contains("output_dir `dist`"));
+        let static_only = Policy::from_yaml(
+            &gantry_domain::policy::DEFAULT_POLICY_YAML
+                .replace("allowed_stacks: [static, node, python]", "allowed_stacks: [static]"),
+        )
+        .unwrap();
+        assert!(!draft_system(&static_only).contains("react@"));
+    }
+
+    #[test]
+    fn a_heal_after_a_refusal_carries_the_violations() {
+        let policy = Policy::default_policy().unwrap();
+        let previous = GantryManifest {
+            project_name: "tally".into(),
+            stack: Stack::Node,
+            files: vec![gantry_domain::ManifestFile {
+                path: "package.json".into(),
+                content: r#"{"dependencies":{"react":"^19","left-pad":"^1"}}"#.into(),
+            }],
+            audit_command: "npm run build && npm test".into(),
+            run_command: None,
+            output_dir: Some("dist".into()),
+        };
+        let verdict = policy.evaluate(&previous);
+        assert!(verdict.repairable);
+        let report = BuildReport::policy_refusal(&verdict.violations, policy.build);
+        let messages = heal_messages(&Brief::default(), &previous, &report);
+        let Part::Text(text) = &messages[0].parts[0] else { panic!("a text part") };
+        assert!(text.contains("The policy gate refused the previous manifest"), "{text}");
+        assert!(text.contains("POLICY [node.outside_set] package.json"), "{text}");
+        assert!(text.contains("`left-pad`"), "{text}");
+        assert!(!text.contains("failed its audit"), "{text}");
     }
 }

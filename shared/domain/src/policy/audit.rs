@@ -73,6 +73,7 @@ impl AuditAllowList {
                                 "the audit command contains the shell metacharacter {meta:?}; \
                                  only `&&` may join commands"
                             ),
+                            repairable: false,
                         });
                     }
                 }
@@ -88,6 +89,7 @@ impl AuditAllowList {
                     file: Some(AUDIT_FILE.to_owned()),
                     line,
                     message: "the audit command has an empty step around `&&`".to_owned(),
+                    repairable: false,
                 });
             } else if !self.allowed.iter().any(|rule| rule.is_match(&canonical)) {
                 let excerpt_range = start..start + segment.len();
@@ -100,6 +102,7 @@ impl AuditAllowList {
                         redactions.excerpt(command, excerpt_range).trim(),
                         self.forms()
                     ),
+                    repairable: false,
                 });
             }
         }

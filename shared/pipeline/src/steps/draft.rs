@@ -1,5 +1,7 @@
 //! Drafting, the policy gate and healing: the steps that ask the brain and check what it wrote.
 
+use gantry_domain::node;
+
 use super::*;
 
 impl Steps {
@@ -61,6 +63,7 @@ impl Steps {
                 (draft.manifest, provenance, detail)
             }
         };
+        let (manifest, provenance, detail) = with_lock(manifest, provenance, detail);
         self.keep_manifest(&state, 1, &manifest, provenance).await?;
         state.attempt = Some(1);
         state.max_heals = Some(self.policy.max_heals);
@@ -79,9 +82,15 @@ impl Steps {
             .append(
                 &id,
                 kinds::POLICY_VERDICT,
-                json!({"attempt": attempt, "allowed": verdict.allowed, "violations": verdict.violations}),
+                json!({"attempt": attempt, "allowed": verdict.allowed, "repairable": verdict.repairable, "violations": verdict.violations}),
             )
             .await?;
+        if verdict.repairable {
+            // The heal reads the attempt's report: for a refusal it lists the violations.
+            let report = BuildReport::policy_refusal(&verdict.violations, self.policy.build);
+            let bytes = serde_json::to_vec(&report).map_err(|e| StepError::Failed(e.to_string()))?;
+            self.objects.put(&build_keys(&id, attempt).report_url, &bytes, REPORT_CONTENT_TYPE).await?;
+        }
         let detail = if verdict.allowed {
             format!("{} files passed every rule", manifest.files.len())
         } else {
@@ -97,6 +106,13 @@ impl Steps {
                 .collect();
             format!("{} violation(s): {}", verdict.violations.len(), listed.join("; "))
         };
+        // Wording only: the state machine's PolicyGate makes the same comparison and decides.
+        let heals_left = state.max_heals.is_some_and(|max| attempt <= max);
+        let detail = match (verdict.repairable, heals_left) {
+            (true, true) => format!("{detail}; repairable: a heal follows"),
+            (true, false) => format!("{detail}; repairable, but no heals are left"),
+            (false, _) => detail,
+        };
         if !verdict.allowed {
             let reason = format!("blocked by policy: {detail}");
             self.update(&id, |m| {
@@ -106,6 +122,7 @@ impl Steps {
             .await?;
         }
         state.policy_allowed = Some(verdict.allowed);
+        state.policy_repairable = Some(verdict.repairable);
         self.step_ended(&id, record, verdict.allowed, detail).await?;
         Ok(state)
     }
@@ -160,9 +177,29 @@ impl Steps {
             .append(&id, kinds::HEAL, json!({"from_attempt": from, "to_attempt": to, "notes": healed.notes, "model_id": healed.model_id, "usage": healed.usage, "calls": healed.calls}))
             .await?;
         let provenance = json!({"source": "heal", "model_id": healed.model_id, "usage": healed.usage, "calls": healed.calls, "notes": healed.notes});
-        self.keep_manifest(&state, to, &healed.manifest, provenance).await?;
+        let (manifest, provenance, detail) = with_lock(healed.manifest, provenance, healed.notes);
+        self.keep_manifest(&state, to, &manifest, provenance).await?;
         state.attempt = Some(to);
-        self.step_ended(&id, record, true, healed.notes).await?;
+        self.step_ended(&id, record, true, detail).await?;
         Ok(state)
+    }
+}
+
+/// A node manifest without a lock gets the one the curated set implies (no model can write
+/// integrity hashes); the step's detail and the manifest's provenance say so. A package.json the
+/// set cannot serve gets none: the gate names what is wrong.
+fn with_lock(
+    mut manifest: GantryManifest,
+    mut provenance: Value,
+    detail: String,
+) -> (GantryManifest, Value, String) {
+    match node::add_lock(&mut manifest) {
+        Some(note) => {
+            if let Some(fields) = provenance.as_object_mut() {
+                fields.insert("lockfile".into(), json!({"written_from_set": node::set_id(), "note": note}));
+            }
+            (manifest, provenance, format!("{detail}; {note}"))
+        }
+        None => (manifest, provenance, detail),
     }
 }
