@@ -81,6 +81,8 @@ impl BuildReport {
             isolation: POLICY_REFUSAL.to_owned(),
             limits,
             features: Vec::new(),
+            install: None,
+            output: None,
         }
     }
 
