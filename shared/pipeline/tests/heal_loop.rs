@@ -30,7 +30,7 @@ use gantry_ports::{
     object_keys, BuildJob, BuildOutcome, BuildRunner, ConsultReply, DesignImage, Draft, ExecutionState,
     MissionStore, ObjectStore, Orchestrator, PortError, PortResult,
 };
-use gantry_sandbox::LocalBuildRunner;
+use gantry_sandbox::{LocalBuildRunner, NodeDeps};
 use StepName::{Build, Deploy, Draft as DraftStep, Evidence, Finalize, Heal, Policy as PolicyStep, Publish};
 use StepStatus::{Failed, Succeeded};
 
@@ -180,6 +180,14 @@ fn test_policy() -> Policy {
     policy
 }
 
+/// The curated node set tests/run.sh fetched (`GANTRY_NODE_DEPS`, else the default cache).
+fn test_node_deps() -> NodeDeps {
+    let root = std::env::var_os("GANTRY_NODE_DEPS").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/gantry/node-deps")
+    });
+    NodeDeps::new(root)
+}
+
 impl Harness {
     fn new(brain: Arc<ScriptedBrain>) -> Harness {
         Harness::in_dir(tempfile::tempdir().expect("tempdir"), brain)
@@ -215,7 +223,7 @@ impl Harness {
             build_io: BuildIo::Keys,
         };
         let runner = Arc::new(CountingRunner {
-            inner: LocalBuildRunner::new(work_root),
+            inner: LocalBuildRunner::new(work_root).with_node_deps(test_node_deps()),
             attempts: Mutex::new(Vec::new()),
         });
         let orchestrator = LocalOrchestrator::new(steps, runner.clone()).expect("mission.asl.json loads");
@@ -586,7 +594,7 @@ async fn links_inside_the_output_are_left_out_of_the_preview_and_the_evidence() 
 }
 
 /// A node app whose package.json declares `dependencies` (JSON members) and whose audit checks
-/// that Gantry gave it a lock: the sandbox of this test has no dependency set to build with.
+/// that Gantry gave it a lock (the real build of a node app is the sandbox's and e2e tests' job).
 fn node_app(dependencies: &str) -> GantryManifest {
     let package_json = format!(
         "{{\n  \"name\": \"tally\",\n  \"version\": \"0.1.0\",\n  \"scripts\": {{ \"build\": \"vite build\", \"test\": \"vitest run\" }},\n  \

@@ -52,6 +52,8 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> DepsError + '_ {
 pub struct NodeDeps {
     id: String,
     root: PathBuf,
+    /// Extra variables for the fetch's npm (e.g. `npm_config_registry` for a mirror).
+    npm_env: Vec<(String, String)>,
 }
 
 /// What a fetch found or did.
@@ -66,7 +68,13 @@ pub struct FetchReport {
 
 impl NodeDeps {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { id: set_id(), root: root.into() }
+        Self { id: set_id(), root: root.into(), npm_env: Vec::new() }
+    }
+
+    /// Sets a variable for the npm that `fetch` runs (a registry mirror, a proxy, a cache dir).
+    pub fn with_npm_env(mut self, name: &str, value: &str) -> Self {
+        self.npm_env.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     pub fn id(&self) -> &str {
@@ -121,7 +129,8 @@ impl NodeDeps {
         let wanted = lock_packages();
         progress(&format!("fetching the node dependency set {} ({wanted} packages) with npm ci", self.id));
 
-        let result = tokio::time::timeout(FETCH_TIMEOUT, npm_ci(&partial, wanted, &mut progress)).await;
+        let result =
+            tokio::time::timeout(FETCH_TIMEOUT, npm_ci(&partial, &self.npm_env, wanted, &mut progress)).await;
         let installed = match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e),
@@ -162,11 +171,17 @@ fn lock_packages() -> usize {
 
 /// `npm ci` in `dir`, reporting every 25 tarballs fetched (npm logs an `http fetch` line for
 /// each, and for each package's metadata).
-async fn npm_ci(dir: &Path, wanted: usize, progress: &mut impl FnMut(&str)) -> Result<(), DepsError> {
+async fn npm_ci(
+    dir: &Path,
+    env: &[(String, String)],
+    wanted: usize,
+    progress: &mut impl FnMut(&str),
+) -> Result<(), DepsError> {
     let mut child = Command::new("npm")
         .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=http"])
         .current_dir(dir)
         .env("npm_config_update_notifier", "false")
+        .envs(env.iter().map(|(name, value)| (name, value)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -354,6 +369,26 @@ mod tests {
         assert!(matches!(deps.require(), Err(DepsError::NotFetched { .. })));
         fs::write(deps.dir().join(COMPLETE_MARKER), "x").unwrap();
         assert_eq!(deps.require().unwrap(), deps.dir());
+    }
+
+    #[tokio::test]
+    async fn a_failed_fetch_says_why_and_leaves_no_partial_set() {
+        let root = tempfile::tempdir().unwrap();
+        // Offline with an empty cache: npm cannot get a single package, and must not try the network.
+        let deps = NodeDeps::new(root.path().join("deps"))
+            .with_npm_env("npm_config_offline", "true")
+            .with_npm_env("npm_config_cache", &root.path().join("empty-cache").to_string_lossy());
+        let mut lines = Vec::new();
+        let error =
+            deps.fetch(|line| lines.push(line.to_owned())).await.expect_err("nothing to install from");
+        match &error {
+            DepsError::Npm { tail, .. } => assert!(tail.contains("ENOTCACHED"), "{tail}"),
+            other => panic!("{other}"),
+        }
+        assert!(lines.first().is_some_and(|l| l.contains(deps.id())), "{lines:?}");
+        assert!(!deps.is_fetched());
+        let left: Vec<_> = fs::read_dir(deps.root()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]
