@@ -12,21 +12,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { FINAL, PASSWORD, startGantry } from './harness.mjs';
+import { FINAL, apiSession, startGantry } from './harness.mjs';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
 
 let gantry;
-let token;
-
-async function call(method, path, body) {
-  const response = await fetch(`${gantry.base}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, data: await response.json().catch(() => null) };
-}
+let call;
 
 /** The request, and one plain follow-up if Gantry asks: a plan within two turns, then consent. */
 async function planAndBuild(request) {
@@ -70,13 +61,7 @@ function valueFor(control, marker) {
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   gantry = await startGantry();
-  const login = await fetch(`${gantry.base}/gantry/auth`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ password: PASSWORD }),
-  });
-  assert.equal(login.status, 200);
-  ({ token } = await login.json());
+  call = await apiSession(gantry);
 });
 
 after(async () => {

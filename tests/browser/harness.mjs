@@ -98,3 +98,22 @@ export async function startGantry() {
     isPreviewUrl: (url) => new RegExp(`^http://[0-9a-f-]{36}\\.localhost:${port}/`).test(url),
   };
 }
+
+/** Signs in with the test password; returns `call(method, path, body)` for the API with the token. */
+export async function apiSession(gantry) {
+  const login = await fetch(`${gantry.base}/gantry/auth`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ password: PASSWORD }),
+  });
+  assert.equal(login.status, 200);
+  const { token } = await login.json();
+  return async function call(method, path, body) {
+    const response = await fetch(`${gantry.base}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, data: await response.json().catch(() => null) };
+  };
+}

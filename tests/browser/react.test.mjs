@@ -13,34 +13,19 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { FINAL, PASSWORD, startGantry } from './harness.mjs';
+import { FINAL, apiSession, startGantry } from './harness.mjs';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
 const REQUEST = 'Build me a React app to track my reading list';
 const BUILD_SECONDS = 180;
 
 let gantry;
-let token;
-
-async function call(method, path, body) {
-  const response = await fetch(`${gantry.base}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, data: await response.json().catch(() => null) };
-}
+let call;
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   gantry = await startGantry();
-  const login = await fetch(`${gantry.base}/gantry/auth`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ password: PASSWORD }),
-  });
-  assert.equal(login.status, 200);
-  ({ token } = await login.json());
+  call = await apiSession(gantry);
 });
 
 after(async () => {
