@@ -10,7 +10,8 @@ use std::path::{Component, Path, PathBuf};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    ACCEPT, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -159,11 +160,12 @@ pub(crate) fn preview_file(root: &Path, id: &MissionId, url_path: &str) -> Optio
     Some(path)
 }
 
-/// A single-page app routes in the browser: a missing path whose last segment names no file
-/// (no extension, so not a missing script or image) gets the app's `index.html`.
-fn spa_fallback(root: &Path, id: &MissionId, url_path: &str) -> Option<PathBuf> {
+/// A single-page app routes in the browser: a page load (`Accept` names `text/html`) of a
+/// missing path whose last segment names no file (no extension) gets the app's `index.html`.
+/// A script's `fetch` of a missing path, or a missing asset, stays a 404.
+fn spa_fallback(root: &Path, id: &MissionId, url_path: &str, wants_page: bool) -> Option<PathBuf> {
     let last = url_path.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
-    if last.contains('.') {
+    if !wants_page || last.contains('.') {
         return None;
     }
     preview_file(root, id, "/")
@@ -201,6 +203,7 @@ async fn serve(
     id: &MissionId,
     method: &Method,
     url_path: &str,
+    wants_page: bool,
 ) -> Response {
     let csp = origins.csp();
     if !matches!(*method, Method::GET | Method::HEAD) {
@@ -212,7 +215,7 @@ async fn serve(
     };
     let (path, bytes) = match tokio::fs::read(&path).await {
         Ok(bytes) => (path, bytes),
-        Err(_) => match spa_fallback(root, id, url_path) {
+        Err(_) => match spa_fallback(root, id, url_path, wants_page) {
             Some(index) => match tokio::fs::read(&index).await {
                 Ok(bytes) => (index, bytes),
                 Err(_) => return not_found(&csp),
@@ -245,8 +248,13 @@ pub(crate) async fn by_host(State(state): State<AppState>, request: Request, nex
     match host {
         Some(id) => {
             let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+            let wants_page = request
+                .headers()
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"));
             drop(request);
-            serve(origins, state.config.preview_root.as_deref(), &id, &method, &path).await
+            serve(origins, state.config.preview_root.as_deref(), &id, &method, &path, wants_page).await
         }
         None => next.run(request).await,
     }

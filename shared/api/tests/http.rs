@@ -519,18 +519,25 @@ async fn a_preview_host_serves_only_its_files_and_never_gantry() {
     let script = app.send(on_preview("GET", "/js/app.js").body(Body::empty()).unwrap()).await;
     assert_eq!(script.headers[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
 
-    // With the owner's token and cookie, Gantry's API still does not exist on a preview host:
-    // a path the app does not hold is one of its own routes (single-page app fallback).
-    for (method, uri) in
-        [("GET", "/gantry/missions"), ("GET", "/gantry/latest"), ("GET", "/health"), ("GET", "/books/42")]
-    {
-        let routed = app.send(on_preview(method, uri).body(Body::empty()).unwrap()).await;
+    // With the owner's token and cookie, Gantry's API still does not exist on a preview host.
+    for (method, uri) in [("GET", "/gantry/missions"), ("GET", "/gantry/latest"), ("GET", "/health")] {
+        let refused = app.send(on_preview(method, uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    // A page load of a path the app does not hold is one of its own routes (single-page app
+    // fallback); a missing file, or a script's fetch of a missing path, stays missing.
+    let page_load = |uri: &str| {
+        on_preview("GET", uri).header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+    };
+    for uri in ["/books/42", "/gantry/missions"] {
+        let routed = app.send(page_load(uri).body(Body::empty()).unwrap()).await;
         assert_eq!(routed.status, StatusCode::OK, "{uri}");
         assert_eq!(routed.body["raw"], "<title>Notes</title>", "{uri}: the app's page, not Gantry's API");
     }
-    // A missing file (a name with an extension) stays missing.
-    let missing = app.send(on_preview("GET", "/js/gone.js").body(Body::empty()).unwrap()).await;
+    let missing = app.send(page_load("/js/gone.js").body(Body::empty()).unwrap()).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let fetched = app.send(on_preview("GET", "/books/42").body(Body::empty()).unwrap()).await;
+    assert_eq!(fetched.status, StatusCode::NOT_FOUND, "a fetch that accepts anything gets no page");
     let login = on_preview("POST", "/gantry/auth")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(json!({"password": PASSWORD}).to_string()))
