@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { FINAL, apiSession, startGantry } from './harness.mjs';
+import { FINAL, apiSession, openPreview, startGantry } from './harness.mjs';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
 
@@ -78,17 +78,9 @@ for (const [request, marker] of [
     assert.ok(['SUCCESS', 'DEPLOYED'].includes(status.status), `${request}: ${JSON.stringify(status)}`);
     assert.ok(gantry.isPreviewUrl(status.url), `the preview has its own origin: ${status.url}`);
 
-    const context = await gantry.browser.newContext({ viewport: { width: 1100, height: 850 } });
-    const foreign = [];
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith(status.url)) return route.continue();
-      foreign.push(url);
-      return route.abort();
+    const { context, app, errors, foreign } = await openPreview(gantry, status.url, {
+      viewport: { width: 1100, height: 850 },
     });
-    const app = await context.newPage();
-    const errors = [];
-    app.on('pageerror', (error) => errors.push(error.message));
     await app.goto(status.url);
 
     // One value per field of the add form, then submit.

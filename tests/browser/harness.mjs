@@ -117,3 +117,27 @@ export async function apiSession(gantry) {
     return { status: response.status, data: await response.json().catch(() => null) };
   };
 }
+
+/**
+ * A fresh browser context on a preview `url`: every request outside it is aborted and listed in
+ * `foreign`; page errors (and, with `consoleErrors`, console errors) are listed in `errors`.
+ */
+export async function openPreview(gantry, url, { viewport, consoleErrors = false }) {
+  const context = await gantry.browser.newContext({ viewport });
+  const foreign = [];
+  await context.route('**/*', (route) => {
+    const requested = route.request().url();
+    if (requested.startsWith(url)) return route.continue();
+    foreign.push(requested);
+    return route.abort();
+  });
+  const app = await context.newPage();
+  const errors = [];
+  app.on('pageerror', (error) => errors.push(error.message));
+  if (consoleErrors) {
+    app.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+  }
+  return { context, app, errors, foreign };
+}

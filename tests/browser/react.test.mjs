@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { FINAL, apiSession, startGantry } from './harness.mjs';
+import { FINAL, apiSession, openPreview, startGantry } from './harness.mjs';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
 const REQUEST = 'Build me a React app to track my reading list';
@@ -59,19 +59,9 @@ test('a React app is planned, built offline, and works in its preview', { timeou
     assert.ok(feature.built && feature.checked, `not built and checked: ${JSON.stringify(feature)}`);
   }
 
-  const context = await gantry.browser.newContext({ viewport: { width: 1000, height: 800 } });
-  const foreign = [];
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url.startsWith(status.url)) return route.continue();
-    foreign.push(url);
-    return route.abort();
-  });
-  const app = await context.newPage();
-  const errors = [];
-  app.on('pageerror', (error) => errors.push(error.message));
-  app.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
+  const { context, app, errors, foreign } = await openPreview(gantry, status.url, {
+    viewport: { width: 1000, height: 800 },
+    consoleErrors: true,
   });
   const response = await app.goto(status.url);
   assert.match(response.headers()['content-security-policy'] || '', /script-src 'self'/, 'served under the CSP');
