@@ -22,6 +22,8 @@ pub const DEPS_MOUNT: &str = ".gantry-deps";
 const COMPLETE_MARKER: &str = ".complete";
 /// A fetch that takes longer than this is stopped (a registry that trickles must not hang it).
 const FETCH_TIMEOUT: Duration = Duration::from_secs(600);
+/// How often a build waiting for a fetch under way looks again.
+const FETCH_POLL: Duration = Duration::from_millis(250);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DepsError {
@@ -104,6 +106,37 @@ impl NodeDeps {
         }
     }
 
+    /// Whether a fetch of this set is under way (by this process or another): a partial dir
+    /// whose fetching process is alive. A crashed fetch's leftover does not count.
+    pub fn fetch_in_progress(&self) -> bool {
+        self.partials().iter().any(|(_, pid)| process_alive(*pid))
+    }
+
+    /// The partial dirs of this set under the root, with the pid that made each.
+    fn partials(&self) -> Vec<(PathBuf, u32)> {
+        let prefix = format!(".{}.partial-", self.id);
+        let Ok(entries) = fs::read_dir(&self.root) else { return Vec::new() };
+        entries
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let pid = name.strip_prefix(&prefix)?.parse().ok()?;
+                Some((entry.path(), pid))
+            })
+            .collect()
+    }
+
+    /// The set's dir, waiting up to `patience` for a fetch under way to finish (the first
+    /// `gantry serve` fetches in the background, and a build may be asked for before it is
+    /// done). Without a fetch under way, or when the wait runs out, the error says what to do.
+    pub async fn require_within(&self, patience: Duration) -> Result<PathBuf, DepsError> {
+        let deadline = Instant::now() + patience;
+        while !self.is_fetched() && self.fetch_in_progress() && Instant::now() < deadline {
+            tokio::time::sleep(FETCH_POLL).await;
+        }
+        self.require()
+    }
+
     /// Installs the set with `npm ci --ignore-scripts` (integrity checked by npm against the
     /// lock), makes it read-only and marks it whole. Does nothing when it already is.
     /// `progress` gets a line now and then; npm's own output reaches it only on failure.
@@ -121,6 +154,12 @@ impl NodeDeps {
             });
         }
         fs::create_dir_all(&self.root).map_err(io_at(&self.root))?;
+        // What crashed fetches left behind goes; a live one's dir is not ours to touch.
+        for (stale, pid) in self.partials() {
+            if !process_alive(pid) {
+                let _ = remove_tree(&stale);
+            }
+        }
         let partial = self.root.join(format!(".{}.partial-{}", self.id, std::process::id()));
         let _ = remove_tree(&partial);
         fs::create_dir(&partial).map_err(io_at(&partial))?;
@@ -144,9 +183,19 @@ impl NodeDeps {
         let (packages, bytes) = measure(&modules);
         make_read_only(&modules).map_err(io_at(&modules))?;
         fs::write(partial.join(COMPLETE_MARKER), format!("{}\n", self.id)).map_err(io_at(&partial))?;
+        if self.is_fetched() {
+            // Another fetch finished first; builds may be using its set already, so it stays.
+            let _ = remove_tree(&partial);
+            return Ok(FetchReport {
+                dir,
+                already_there: true,
+                packages,
+                bytes,
+                duration: started.elapsed(),
+            });
+        }
         if dir.exists() {
-            // A dir without the marker is what a crash before the rename would not leave; a
-            // crash of an older layout might. It is not whole either way.
+            // A dir without the marker is not whole (a copy made by hand, say): it goes.
             remove_tree(&dir).map_err(io_at(&dir))?;
         }
         fs::rename(&partial, &dir).map_err(io_at(&dir))?;
@@ -159,6 +208,10 @@ impl NodeDeps {
         ));
         Ok(FetchReport { dir, already_there: false, packages, bytes, duration })
     }
+}
+
+fn process_alive(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
 }
 
 /// Packages in the set's lock, the root excluded.
@@ -389,6 +442,50 @@ mod tests {
         assert!(!deps.is_fetched());
         let left: Vec<_> = fs::read_dir(deps.root()).unwrap().flatten().map(|e| e.file_name()).collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[tokio::test]
+    async fn a_build_waits_for_a_fetch_under_way_and_not_for_one_that_is_not() {
+        let root = tempfile::tempdir().unwrap();
+        let deps = NodeDeps::new(root.path());
+        // Nothing under way: the answer comes at once, however long the patience.
+        let started = Instant::now();
+        assert!(matches!(
+            deps.require_within(Duration::from_secs(60)).await,
+            Err(DepsError::NotFetched { .. })
+        ));
+        assert!(started.elapsed() < Duration::from_secs(5));
+
+        // A crashed fetch's leftover (its process is gone) is no fetch under way.
+        let stale = root.path().join(format!(".{}.partial-{}", deps.id(), u32::MAX));
+        fs::create_dir(&stale).unwrap();
+        assert!(!deps.fetch_in_progress());
+        fs::remove_dir(&stale).unwrap();
+
+        // A fetch under way that finishes: the wait ends with the set.
+        let partial = root.path().join(format!(".{}.partial-{}", deps.id(), std::process::id()));
+        fs::create_dir(&partial).unwrap();
+        assert!(deps.fetch_in_progress());
+        let finisher = {
+            let (partial, dir) = (partial.clone(), deps.dir());
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(600)).await;
+                fs::create_dir(partial.join("node_modules")).unwrap();
+                fs::write(partial.join(COMPLETE_MARKER), "x").unwrap();
+                fs::rename(&partial, &dir).unwrap();
+            })
+        };
+        assert_eq!(deps.require_within(Duration::from_secs(60)).await.unwrap(), deps.dir());
+        finisher.await.unwrap();
+
+        // A fetch that never finishes: the wait runs out and says how to fetch.
+        let other = NodeDeps::new(root.path().join("other"));
+        fs::create_dir_all(other.root().join(format!(".{}.partial-{}", other.id(), std::process::id())))
+            .unwrap();
+        assert!(matches!(
+            other.require_within(Duration::from_millis(300)).await,
+            Err(DepsError::NotFetched { .. })
+        ));
     }
 
     #[test]

@@ -129,14 +129,18 @@ impl BuildRunner for LocalBuildRunner {
     }
 }
 
+/// How long a node build waits for a fetch of the set that is under way (the first serve's).
+const FETCH_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+
 impl LocalBuildRunner {
     /// A node build's install: the curated set linked into the work dir and mounted read-only.
-    /// Nothing is downloaded; a set that is not fetched here fails the build before it starts.
+    /// Nothing is downloaded; a set that is not fetched here (nor being fetched) fails the build
+    /// before it starts.
     async fn prepare_node(&self, dir: &Path) -> PortResult<(SandboxOptions, Option<InstallSummary>)> {
         let deps = self.node_deps.as_ref().ok_or_else(|| {
             PortError::Failed("node builds need the curated dependency set, and this runner has none".into())
         })?;
-        let set = deps.require().map_err(|e| PortError::Failed(e.to_string()))?;
+        let set = deps.require_within(FETCH_PATIENCE).await.map_err(|e| PortError::Failed(e.to_string()))?;
         let started = std::time::Instant::now();
         let linked = tokio::task::spawn_blocking({
             let (dir, set) = (dir.to_path_buf(), set.clone());
