@@ -143,15 +143,18 @@ impl NodeDeps {
     pub async fn fetch(&self, mut progress: impl FnMut(&str)) -> Result<FetchReport, DepsError> {
         let started = Instant::now();
         let dir = self.dir();
-        if self.is_fetched() {
+        let already_there = || {
             let (packages, bytes) = measure(&dir.join("node_modules"));
-            return Ok(FetchReport {
-                dir,
+            FetchReport {
+                dir: dir.clone(),
                 already_there: true,
                 packages,
                 bytes,
                 duration: started.elapsed(),
-            });
+            }
+        };
+        if self.is_fetched() {
+            return Ok(already_there());
         }
         fs::create_dir_all(&self.root).map_err(io_at(&self.root))?;
         // What crashed fetches left behind goes; a live one's dir is not ours to touch.
@@ -186,13 +189,7 @@ impl NodeDeps {
         if self.is_fetched() {
             // Another fetch finished first; builds may be using its set already, so it stays.
             let _ = remove_tree(&partial);
-            return Ok(FetchReport {
-                dir,
-                already_there: true,
-                packages,
-                bytes,
-                duration: started.elapsed(),
-            });
+            return Ok(already_there());
         }
         if dir.exists() {
             // A dir without the marker is not whole (a copy made by hand, say): it goes.
