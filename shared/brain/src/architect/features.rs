@@ -240,6 +240,11 @@ const LIMITS: &[(&[&str], &str)] = &[
 pub(crate) fn cannot_build(request: &str, kind: AppKind) -> &'static str {
     limit(request).unwrap_or(match kind {
         AppKind::Collection => "is beyond what the offline collection template builds",
+        // A field the person asked for ("rating for each book", named by the consultant).
+        AppKind::React if request.contains(" for each ") => {
+            "is beyond what the offline React template builds: its list keeps one line of text per item \
+             (without React, the offline brain builds a collection with fields of their own)"
+        }
         AppKind::React => "is beyond what the offline React template builds",
         _ => "is beyond what the offline templates for this kind of app build",
     })

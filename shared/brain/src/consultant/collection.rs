@@ -259,7 +259,19 @@ const HINTS: &[(&[&str], FieldDef)] = &[
     (&["location", "locations", "place", "places"], ("location", "Where", Text)),
     (&["category", "categories"], ("category", "Category", Text)),
     (&["notes", "note"], ("notes", "Notes", LongText)),
+    (&["minutes", "duration", "how long"], ("minutes", "Minutes", Number)),
 ];
+
+/// The fields the words ask for by name ("with a rating", "how many minutes"), beyond what a
+/// list keeps anyway: the labels, lower-case, in the order of `HINTS`.
+pub(crate) fn asked_fields(text: &str) -> Vec<String> {
+    let words = Words::new(text);
+    HINTS
+        .iter()
+        .filter(|(hints, _)| words.contains_any(hints))
+        .map(|(_, (_, label, _))| label.to_lowercase())
+        .collect()
+}
 
 /// Words that mean several people share the costs: the record says who paid.
 const SPLIT_WORDS: &[&str] =

@@ -459,6 +459,7 @@ pub(super) fn understand(messages: &[&str], base: &Brief) -> Understanding {
     understanding.settle_collection(messages);
     if understanding.brief.kind == Some(AppKind::React) {
         understanding.brief.stack = Some(Stack::Node);
+        understanding.name_unkept_fields(messages);
     }
     understanding.brief.title = understanding.title();
     understanding
@@ -531,6 +532,20 @@ impl Understanding {
                 features.retain(|f| *f != phrase);
             } else if !features.contains(&phrase) {
                 features.push(phrase);
+            }
+        }
+    }
+
+    /// The React kind keeps one line of text per item: each field the person asked for ("with
+    /// a rating", "how many minutes") becomes an approved feature, "rating for each book", which
+    /// the plan and the results then name as not built instead of dropping it unsaid.
+    fn name_unkept_fields(&mut self, messages: &[&str]) {
+        let text = messages.join(". ");
+        let (item, _) = collection::list_nouns(&text);
+        for field in collection::asked_fields(&text) {
+            let feature = format!("{field} for each {item}");
+            if !self.brief.features.contains(&feature) {
+                self.brief.features.push(feature);
             }
         }
     }
@@ -873,6 +888,32 @@ mod tests {
             assert_ne!(u.brief.kind, Some(AppKind::React), "{other}");
             assert_eq!(u.brief.stack, Some(Stack::Static), "{other}");
         }
+    }
+
+    #[test]
+    fn fields_a_react_list_cannot_keep_become_features_it_will_not_build() {
+        let u = read(&["can you make a react app where I log my workouts with how many minutes I trained?"]);
+        assert!(u.brief.features.contains(&"minutes for each workout".to_owned()), "{:?}", u.brief.features);
+        let u = read(&["a react app for my reading list", "each book needs a rating and the author"]);
+        for wanted in ["rating for each book", "author for each book"] {
+            assert!(u.brief.features.contains(&wanted.to_owned()), "{wanted}: {:?}", u.brief.features);
+        }
+        let not_built = crate::architect::not_built(&u.brief);
+        assert!(
+            not_built.iter().any(|(f, why)| f == "rating for each book" && why.contains("one line of text")),
+            "{not_built:?}"
+        );
+        // A plain list asks for no field, so nothing is added; and a static collection keeps them.
+        assert!(read(&["Build me a React app to track my reading list"])
+            .brief
+            .features
+            .iter()
+            .all(|f| !f.contains(" for each ")));
+        let collection = read(&["a workout log with how many minutes I trained"]);
+        assert_eq!(collection.brief.kind, Some(AppKind::Collection));
+        assert!(collection.brief.features.iter().all(|f| !f.contains(" for each ")));
+        let spec = collection.brief.collection.expect("a collection spec");
+        assert!(spec.fields.iter().any(|f| f.id == "minutes"), "{:?}", spec.fields);
     }
 
     #[test]
