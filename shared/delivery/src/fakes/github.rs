@@ -190,6 +190,23 @@ fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The value of an `Ok`, or the error response the handler answers with.
+macro_rules! or_reply {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(response) => return response,
+        }
+    };
+}
+
+/// The fake's state, once the request passed auth and the rate limit.
+fn admitted<'s>(shared: &'s Shared, headers: &HeaderMap) -> Result<MutexGuard<'s, Inner>, Response> {
+    let mut inner = lock(shared);
+    admit(&mut inner, headers)?;
+    Ok(inner)
+}
+
 /// Auth and rate limit, as every endpoint checks them.
 fn admit(inner: &mut Inner, headers: &HeaderMap) -> Result<(), Response> {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
@@ -223,10 +240,7 @@ fn repo_json(r: &FakeRepo, base: &str) -> Value {
 const WEB: &str = "https://github.example";
 
 async fn user(State(s): State<Shared>, headers: HeaderMap) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
+    let inner = or_reply!(admitted(&s, &headers));
     Json(json!({"login": inner.login, "id": 1, "type": "User"})).into_response()
 }
 
@@ -269,14 +283,8 @@ fn create_repo(inner: &mut Inner, owner: &str, body: &Value) -> Response {
 }
 
 async fn create_user_repo(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let mut inner = or_reply!(admitted(&s, &headers));
+    let body = or_reply!(body_json(&body));
     let login = inner.login.clone();
     create_repo(&mut inner, &login, &body)
 }
@@ -287,17 +295,11 @@ async fn create_org_repo(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
+    let mut inner = or_reply!(admitted(&s, &headers));
     if !inner.orgs.contains(&org) {
         return fail(StatusCode::NOT_FOUND, "Not Found");
     }
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body = or_reply!(body_json(&body));
     create_repo(&mut inner, &org, &body)
 }
 
@@ -313,10 +315,7 @@ async fn read_repo(
     Path((owner, repo)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
+    let mut inner = or_reply!(admitted(&s, &headers));
     match with_repo(&mut inner, &owner, &repo) {
         Ok(r) => Json(repo_json(r, WEB)).into_response(),
         Err(r) => r,
@@ -332,14 +331,8 @@ async fn read_ref(
     Path((owner, repo, name)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
-    let repo = match with_repo(&mut inner, &owner, &repo) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let mut inner = or_reply!(admitted(&s, &headers));
+    let repo = or_reply!(with_repo(&mut inner, &owner, &repo));
     if repo.refs.is_empty() {
         return fail(StatusCode::CONFLICT, "Git Repository is empty.");
     }
@@ -381,14 +374,8 @@ async fn create_ref(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let mut inner = or_reply!(admitted(&s, &headers));
+    let body = or_reply!(body_json(&body));
     let (Some(name), Some(sha)) =
         (body.get("ref").and_then(Value::as_str), body.get("sha").and_then(Value::as_str))
     else {
@@ -406,10 +393,7 @@ async fn create_ref(
     if !matches!(inner.objects.get(sha), Some(Object::Commit { .. })) {
         return fail(StatusCode::UNPROCESSABLE_ENTITY, "Object does not exist");
     }
-    let repo = match with_repo(&mut inner, &owner, &repo) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let repo = or_reply!(with_repo(&mut inner, &owner, &repo));
     if repo.refs.contains_key(name) {
         return fail(StatusCode::UNPROCESSABLE_ENTITY, "Reference already exists");
     }
@@ -423,14 +407,8 @@ async fn update_ref(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let mut inner = or_reply!(admitted(&s, &headers));
+    let body = or_reply!(body_json(&body));
     let Some(sha) = body.get("sha").and_then(Value::as_str).map(str::to_owned) else {
         return fail(StatusCode::UNPROCESSABLE_ENTITY, "Invalid request.\n\n\"sha\" wasn't supplied.");
     };
@@ -466,13 +444,8 @@ async fn read_commit(
     Path((owner, repo, sha)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
-    if let Err(r) = with_repo(&mut inner, &owner, &repo) {
-        return r;
-    }
+    let mut inner = or_reply!(admitted(&s, &headers));
+    or_reply!(with_repo(&mut inner, &owner, &repo));
     match inner.objects.get(&sha) {
         Some(Object::Commit { tree, parents, message }) => Json(json!({
             "sha": sha, "tree": {"sha": tree}, "message": message,
@@ -489,17 +462,9 @@ async fn create_blob(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
-    if let Err(r) = with_repo(&mut inner, &owner, &repo) {
-        return r;
-    }
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let mut inner = or_reply!(admitted(&s, &headers));
+    or_reply!(with_repo(&mut inner, &owner, &repo));
+    let body = or_reply!(body_json(&body));
     let Some(content) = body.get("content").and_then(Value::as_str) else {
         return fail(StatusCode::UNPROCESSABLE_ENTITY, "Invalid request.\n\n\"content\" wasn't supplied.");
     };
@@ -529,17 +494,9 @@ async fn create_tree(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
-    if let Err(r) = with_repo(&mut inner, &owner, &repo) {
-        return r;
-    }
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let mut inner = or_reply!(admitted(&s, &headers));
+    or_reply!(with_repo(&mut inner, &owner, &repo));
+    let body = or_reply!(body_json(&body));
     let mut entries = match body.get("base_tree").and_then(Value::as_str) {
         None => BTreeMap::new(),
         Some(base) => match inner.objects.get(base) {
@@ -581,17 +538,9 @@ async fn create_commit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
-    if let Err(r) = with_repo(&mut inner, &owner, &repo) {
-        return r;
-    }
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let mut inner = or_reply!(admitted(&s, &headers));
+    or_reply!(with_repo(&mut inner, &owner, &repo));
+    let body = or_reply!(body_json(&body));
     let message = body.get("message").and_then(Value::as_str).unwrap_or_default().to_owned();
     let tree = body.get("tree").and_then(Value::as_str).unwrap_or_default().to_owned();
     if message.is_empty() || !matches!(inner.objects.get(&tree), Some(Object::Tree(_))) {
@@ -630,13 +579,8 @@ async fn list_pulls(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
-    if let Err(r) = with_repo(&mut inner, &owner, &repo) {
-        return r;
-    }
+    let mut inner = or_reply!(admitted(&s, &headers));
+    or_reply!(with_repo(&mut inner, &owner, &repo));
     let recorded =
         Recorded { method: "GET".into(), path: String::new(), query, headers: vec![], body: vec![] };
     let head = recorded.query_param("head");
@@ -658,14 +602,8 @@ async fn create_pull(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let mut inner = or_reply!(admitted(&s, &headers));
+    let body = or_reply!(body_json(&body));
     let field = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
     let (title, head, base) = (field("title"), field("head"), field("base"));
     let head = head.strip_prefix(&format!("{owner}:")).unwrap_or(&head).to_owned();
@@ -706,14 +644,8 @@ async fn update_pull(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = lock(&s);
-    if let Err(r) = admit(&mut inner, &headers) {
-        return r;
-    }
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let mut inner = or_reply!(admitted(&s, &headers));
+    let body = or_reply!(body_json(&body));
     let Some(pull) =
         inner.pulls.iter_mut().find(|p| p.repo == (owner.clone(), repo.clone()) && p.number == number)
     else {
