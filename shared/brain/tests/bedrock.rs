@@ -14,12 +14,11 @@ use serde_json::Value;
 use gantry_brain::model::bedrock::BedrockTransport;
 use gantry_brain::model::transport::OutputMode;
 use gantry_brain::model::{ModelBrain, ModelSettings};
-use gantry_domain::consultation::Brief;
 use gantry_domain::policy::Policy;
 use gantry_domain::{Role, Turn};
 use gantry_ports::{Brain, DesignImage, ImageFormat, PortError};
 
-use support::{answer, consultation, page_manifest, Fake, Flavour, Scripted, PNG};
+use support::{answer, chores_brief, consultation, page_manifest, Fake, Flavour, Scripted, PNG};
 
 const MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 
@@ -42,15 +41,6 @@ async fn brain(mode: OutputMode) -> (Fake, ModelBrain) {
     (fake, ModelBrain::new(Arc::new(transport), &Policy::default_policy().unwrap(), settings))
 }
 
-fn brief() -> Brief {
-    Brief {
-        title: Some("Chores".into()),
-        features: vec!["list chores".into()],
-        notes: vec!["a chores page".into()],
-        ..Brief::default()
-    }
-}
-
 #[tokio::test]
 async fn a_draft_uses_native_json_schema_output_a_cache_point_and_the_image_block() {
     let (fake, brain) = brain(OutputMode::Native).await;
@@ -61,7 +51,7 @@ async fn a_draft_uses_native_json_schema_output_a_cache_point_and_the_image_bloc
         cache_read: 3000,
     }]);
     let image = DesignImage { format: ImageFormat::Png, bytes: PNG.to_vec() };
-    let draft = brain.draft(&brief(), Some(&image)).await.unwrap();
+    let draft = brain.draft(&chores_brief(), Some(&image)).await.unwrap();
 
     assert_eq!(draft.model_id, MODEL);
     assert_eq!(draft.manifest.project_name, "chores");
@@ -135,7 +125,7 @@ async fn throttling_and_model_errors_are_retried_with_backoff() {
         },
         answer(page_manifest("fixed")),
     ]);
-    brain.draft(&brief(), None).await.unwrap();
+    brain.draft(&chores_brief(), None).await.unwrap();
     assert_eq!(fake.requests().len(), 3);
 }
 
@@ -148,7 +138,7 @@ async fn a_validation_error_that_is_not_about_the_output_mode_fails_without_retr
         message: "The provided model identifier is invalid.".into(),
         retry_after: None,
     }]);
-    let error = brain.draft(&brief(), None).await.unwrap_err();
+    let error = brain.draft(&chores_brief(), None).await.unwrap_err();
     assert!(
         matches!(&error, PortError::Failed(m) if m.contains("ValidationException") && m.contains("identifier")),
         "{error:?}"
@@ -161,7 +151,7 @@ async fn a_validation_error_that_is_not_about_the_output_mode_fails_without_retr
 async fn a_truncated_tool_use_is_repaired_once() {
     let (fake, brain) = brain(OutputMode::Native).await;
     fake.script([Scripted::Truncated("{\"notes\":\"".into()), answer(page_manifest("fixed"))]);
-    let draft = brain.draft(&brief(), None).await.unwrap();
+    let draft = brain.draft(&chores_brief(), None).await.unwrap();
     assert_eq!(
         draft.calls.iter().map(|c| c.stop_reason.as_str()).collect::<Vec<_>>(),
         ["max_tokens", "end_turn"]

@@ -11,12 +11,12 @@ use serde_json::{json, Value};
 use gantry_brain::model::openai::OpenAiTransport;
 use gantry_brain::model::transport::OutputMode;
 use gantry_brain::model::{ModelBrain, ModelSettings, Prices};
-use gantry_domain::consultation::{Brief, ConsultationStatus};
+use gantry_domain::consultation::ConsultationStatus;
 use gantry_domain::policy::Policy;
 use gantry_domain::{Role, Turn};
 use gantry_ports::{Brain, DesignImage, ImageFormat, PortError};
 
-use support::{answer, consultation, page_manifest, Fake, Flavour, Scripted, PNG};
+use support::{answer, chores_brief, consultation, page_manifest, Fake, Flavour, Scripted, PNG};
 
 const KEY: &str = "sk-test-0123456789abcdef0123456789abcdef";
 
@@ -41,15 +41,6 @@ async fn brain(mode: OutputMode) -> (Fake, ModelBrain) {
 
 fn user(text: &str) -> Turn {
     Turn { role: Role::User, content: text.into(), at: Utc::now() }
-}
-
-fn brief() -> Brief {
-    Brief {
-        title: Some("Chores".into()),
-        features: vec!["list chores".into()],
-        notes: vec!["a chores page".into()],
-        ..Brief::default()
-    }
 }
 
 #[tokio::test]
@@ -107,10 +98,10 @@ async fn a_server_without_json_schema_output_gets_a_forced_tool_call_from_then_o
         answer(page_manifest("fixed")),
         answer(page_manifest("fixed")),
     ]);
-    let draft = brain.draft(&brief(), None).await.unwrap();
+    let draft = brain.draft(&chores_brief(), None).await.unwrap();
     assert_eq!(draft.manifest.files[0].path, "index.html");
     assert_eq!(brain.mode(), OutputMode::Tool);
-    brain.draft(&brief(), None).await.unwrap();
+    brain.draft(&chores_brief(), None).await.unwrap();
 
     let requests = fake.requests();
     assert_eq!(requests.len(), 3);
@@ -143,7 +134,7 @@ async fn a_throttled_call_waits_and_is_retried() {
         },
         answer(page_manifest("fixed")),
     ]);
-    let draft = brain.draft(&brief(), None).await.unwrap();
+    let draft = brain.draft(&chores_brief(), None).await.unwrap();
     assert_eq!(draft.calls.len(), 1, "failed calls are not charged");
     assert_eq!(fake.requests().len(), 3);
 }
@@ -158,7 +149,7 @@ async fn retries_are_bounded_and_end_as_a_transient_error() {
         retry_after: None,
     };
     fake.script(std::iter::repeat_n(throttled, 10));
-    let error = brain.draft(&brief(), None).await.unwrap_err();
+    let error = brain.draft(&chores_brief(), None).await.unwrap_err();
     assert!(matches!(error, PortError::Unavailable { .. }), "{error:?}");
     assert_eq!(fake.requests().len(), 1 + ModelSettings::default().max_retries as usize);
 }
@@ -169,7 +160,7 @@ async fn malformed_output_is_sent_back_once_with_its_error_and_then_used() {
     let mut traversal = page_manifest("fixed");
     traversal["files"][0]["path"] = json!("../index.html");
     fake.script([answer(traversal), answer(page_manifest("fixed"))]);
-    let draft = brain.draft(&brief(), None).await.unwrap();
+    let draft = brain.draft(&chores_brief(), None).await.unwrap();
     assert_eq!(draft.calls.len(), 2);
     assert_eq!(draft.usage.calls, 2);
 
@@ -192,7 +183,7 @@ async fn output_that_stays_unusable_fails_cleanly_after_the_repair_limit() {
         Scripted::Truncated("{\"notes\": \"half".into()),
         Scripted::Text("still not json".into()),
     ]);
-    let error = brain.draft(&brief(), None).await.unwrap_err();
+    let error = brain.draft(&chores_brief(), None).await.unwrap_err();
     let PortError::Failed(message) = error else { panic!("expected a clean failure, got {error:?}") };
     assert!(message.contains("no usable answer after 2 repair(s)"), "{message}");
     assert_eq!(fake.requests().len(), 3);
@@ -210,7 +201,7 @@ async fn a_wrong_api_key_is_refused_without_retrying_or_echoing_it() {
         &Policy::default_policy().unwrap(),
         settings(OutputMode::Native),
     );
-    let error = brain.draft(&brief(), None).await.unwrap_err();
+    let error = brain.draft(&chores_brief(), None).await.unwrap_err();
     assert!(
         matches!(&error, PortError::Failed(m) if m.contains("401") && !m.contains("sk-wrong")),
         "{error:?}"

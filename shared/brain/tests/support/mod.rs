@@ -15,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
+use gantry_domain::consultation::Brief;
+
 /// One scripted answer. `Answer` is shaped for whichever mode the request used (text for
 /// native structured output, a tool call for the forced tool).
 #[derive(Debug, Clone)]
@@ -407,4 +409,14 @@ pub fn page_manifest(marker: &str) -> Value {
         "run_command": "",
         "output_dir": ""
     })
+}
+
+/// The brief both model brains' draft tests send: a chores page.
+pub fn chores_brief() -> Brief {
+    Brief {
+        title: Some("Chores".into()),
+        features: vec!["list chores".into()],
+        notes: vec!["a chores page".into()],
+        ..Brief::default()
+    }
 }
