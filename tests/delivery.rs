@@ -41,14 +41,20 @@ fn delivery_env<'a>(vercel: &'a FakeVercel, github: &'a FakeGitHub) -> Vec<(&'st
     ]
 }
 
+/// `gantry serve` in a fresh data dir, delivering to the two fakes, and a signed-in token.
+async fn serve_with(vercel: &FakeVercel, github: &FakeGitHub) -> (tempfile::TempDir, Server, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), &delivery_env(vercel, github)).await;
+    let token = server.login().await;
+    (dir, server, token)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mission_goes_live_on_vercel_and_opens_a_pull_request_on_github() {
     let vercel = FakeVercel::start(VERCEL_TOKEN, None).await.unwrap();
     vercel.set_polls_before_end(1);
     let github = FakeGitHub::start(GITHUB_TOKEN, "gantry-bot", &[]).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(dir.path(), &delivery_env(&vercel, &github)).await;
-    let token = server.login().await;
+    let (_dir, server, token) = serve_with(&vercel, &github).await;
 
     let id = consented_mission(&server, &token, json!({})).await;
     let status = server.wait_final(&token, &id, Duration::from_secs(120)).await;
@@ -101,9 +107,7 @@ async fn a_mission_goes_live_on_vercel_and_opens_a_pull_request_on_github() {
 async fn a_publish_only_mission_reaches_pr_opened() {
     let vercel = FakeVercel::start(VERCEL_TOKEN, None).await.unwrap();
     let github = FakeGitHub::start(GITHUB_TOKEN, "gantry-bot", &[]).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(dir.path(), &delivery_env(&vercel, &github)).await;
-    let token = server.login().await;
+    let (_dir, server, token) = serve_with(&vercel, &github).await;
 
     let id = consented_mission(&server, &token, json!({"deploy": false})).await;
     let status = server.wait_final(&token, &id, Duration::from_secs(120)).await;
@@ -116,9 +120,7 @@ async fn a_publish_only_mission_reaches_pr_opened() {
 async fn a_refused_deploy_fails_the_mission_with_its_reason() {
     let vercel = FakeVercel::start("a-different-token", None).await.unwrap();
     let github = FakeGitHub::start(GITHUB_TOKEN, "gantry-bot", &[]).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(dir.path(), &delivery_env(&vercel, &github)).await;
-    let token = server.login().await;
+    let (_dir, server, token) = serve_with(&vercel, &github).await;
 
     let id = consented_mission(&server, &token, json!({})).await;
     let status = server.wait_final(&token, &id, Duration::from_secs(120)).await;
@@ -135,9 +137,7 @@ async fn a_retry_after_a_failed_deployment_resumes_at_deploy_and_duplicates_noth
     vercel.set_polls_before_end(0);
     vercel.set_outcome(Outcome::Error("BUILD_FAILED".into(), "the output was rejected".into()));
     let github = FakeGitHub::start(GITHUB_TOKEN, "gantry-bot", &[]).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(dir.path(), &delivery_env(&vercel, &github)).await;
-    let token = server.login().await;
+    let (_dir, server, token) = serve_with(&vercel, &github).await;
 
     let id = consented_mission(&server, &token, json!({})).await;
     let failed = server.wait_final(&token, &id, Duration::from_secs(120)).await;
@@ -169,9 +169,7 @@ async fn a_retry_after_a_failed_publish_resumes_at_publish_without_deploying_aga
     vercel.set_polls_before_end(0);
     let github = FakeGitHub::start(GITHUB_TOKEN, "gantry-bot", &[]).await.unwrap();
     github.set_token("revoked");
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(dir.path(), &delivery_env(&vercel, &github)).await;
-    let token = server.login().await;
+    let (_dir, server, token) = serve_with(&vercel, &github).await;
 
     let id = consented_mission(&server, &token, json!({})).await;
     let failed = server.wait_final(&token, &id, Duration::from_secs(120)).await;
