@@ -150,60 +150,24 @@ async fn the_fake_refuses_what_github_refuses() {
         .unwrap();
     let client = reqwest::Client::new();
     let main = fake.repo("gantry-bot", "todo").unwrap().refs["refs/heads/main"].clone();
-    let call = |method: reqwest::Method, path: &str, body: serde_json::Value| {
-        client.request(method, format!("{}{path}", fake.url)).bearer_auth(TOKEN).json(&body).send()
-    };
-    let status = |r: reqwest::Response| r.status().as_u16();
-    // An unknown sha, a ref without two slashes, the protected default branch, no credentials.
+    // An unknown sha, a ref without two slashes, the protected default branch, a commit of no tree.
     let unknown = "0".repeat(40);
-    assert_eq!(
-        status(
-            call(
-                reqwest::Method::POST,
-                "/repos/gantry-bot/todo/git/refs",
-                serde_json::json!({"ref": "refs/heads/x", "sha": unknown})
-            )
-            .await
-            .unwrap()
+    let refused = [
+        (reqwest::Method::POST, "git/refs", serde_json::json!({"ref": "refs/heads/x", "sha": unknown})),
+        (reqwest::Method::POST, "git/refs", serde_json::json!({"ref": "heads/x", "sha": main})),
+        (reqwest::Method::PATCH, "git/refs/heads/main", serde_json::json!({"sha": main, "force": true})),
+        (
+            reqwest::Method::POST,
+            "git/commits",
+            serde_json::json!({"message": "m", "tree": unknown, "parents": []}),
         ),
-        422
-    );
-    assert_eq!(
-        status(
-            call(
-                reqwest::Method::POST,
-                "/repos/gantry-bot/todo/git/refs",
-                serde_json::json!({"ref": "heads/x", "sha": main})
-            )
-            .await
-            .unwrap()
-        ),
-        422
-    );
-    assert_eq!(
-        status(
-            call(
-                reqwest::Method::PATCH,
-                "/repos/gantry-bot/todo/git/refs/heads/main",
-                serde_json::json!({"sha": main, "force": true})
-            )
-            .await
-            .unwrap()
-        ),
-        422
-    );
-    assert_eq!(
-        status(
-            call(
-                reqwest::Method::POST,
-                "/repos/gantry-bot/todo/git/commits",
-                serde_json::json!({"message": "m", "tree": unknown, "parents": []})
-            )
-            .await
-            .unwrap()
-        ),
-        422
-    );
+    ];
+    for (method, path, body) in refused {
+        let url = format!("{}/repos/gantry-bot/todo/{path}", fake.url);
+        let answer = client.request(method.clone(), url).bearer_auth(TOKEN).json(&body).send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 422, "{method} {path} {body}");
+    }
+    // And no credentials.
     let anonymous = client.get(format!("{}/user", fake.url)).send().await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
     // The assertion over recorded writes sees the refs those requests named.
